@@ -1,0 +1,38 @@
+# Two commands: `make run` and `make test`. Both bootstrap .venv on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint messages migrate seed clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/onetouch migrate
+	$(BIN)/onetouch seed
+	$(BIN)/onetouch serve
+
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check app tests
+	$(BIN)/mypy app
+
+messages: $(STAMP)
+	$(BIN)/python scripts/messages.py
+
+migrate: $(STAMP)
+	$(BIN)/onetouch migrate
+
+seed: $(STAMP)
+	$(BIN)/onetouch seed
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,1 @@
+"""OneTouch: a lightweight multi-tenant MOOC platform."""

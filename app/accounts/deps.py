@@ -1,0 +1,144 @@
+"""Who is calling: bearer tokens for the API, the session cookie for pages, and role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from app.accounts.constants import NATIONAL_ADMIN, TENANT_ADMIN, TRAINER
+from app.accounts.models import User
+from app.core.deps import AppSettings, DbSession
+from app.core.errors import N_, Forbidden, PasswordChangeRequired, Unauthorized
+from app.core.security import InvalidToken, TokenClaims, decode_access_token
+from app.core.settings import Settings
+from app.core.web import AUTH_COOKIE
+from app.tenancy.deps import CurrentTenant
+from app.tenancy.models import TenantContext
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+class LoginRequired(Exception):
+    """A page needs a signed-in user; the handler redirects to the sign-in page."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+def load_user_from_token(
+    session: Session, settings: Settings, tenant: TenantContext, token: str
+) -> tuple[User, TokenClaims]:
+    try:
+        claims = decode_access_token(token, secret=settings.secret_key, algorithm=settings.jwt_algorithm)
+    except InvalidToken as exc:
+        raise Unauthorized(
+            N_("Your sign-in is not valid or has expired. Please sign in again."), code="invalid_token"
+        ) from exc
+    if claims.tenant_id != tenant.id:
+        raise Unauthorized(N_("This sign-in belongs to another portal."), code="wrong_tenant")
+    user = session.get(User, claims.user_id)
+    if user is None or not user.is_active or user.token_version != claims.version:
+        raise Unauthorized(
+            N_("Your sign-in is not valid or has expired. Please sign in again."), code="revoked_token"
+        )
+    return user, claims
+
+
+def _api_user(
+    request: Request,
+    session: DbSession,
+    tenant: CurrentTenant,
+    settings: AppSettings,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> User:
+    if not token:
+        raise Unauthorized(N_("Please sign in."), code="not_authenticated")
+    user, claims = load_user_from_token(session, settings, tenant, token)
+    request.state.user = user
+    request.state.token_claims = claims
+    return user
+
+
+def _api_user_strict(user: Annotated[User, Depends(_api_user)]) -> User:
+    if user.must_change_password:
+        raise PasswordChangeRequired(
+            N_("You must change your password before continuing."), code="password_change_required"
+        )
+    return user
+
+
+def _page_user_optional(
+    request: Request, session: DbSession, tenant: CurrentTenant, settings: AppSettings
+) -> User | None:
+    token = request.cookies.get(AUTH_COOKIE)
+    if not token:
+        return None
+    try:
+        user, claims = load_user_from_token(session, settings, tenant, token)
+    except Unauthorized:
+        return None
+    request.state.user = user
+    request.state.token_claims = claims
+    return user
+
+
+def _next_url(request: Request) -> str:
+    path = request.url.path
+    return path + ("?" + request.url.query if request.url.query else "")
+
+
+def _page_user(request: Request, user: Annotated[User | None, Depends(_page_user_optional)]) -> User:
+    if user is None:
+        raise LoginRequired(_next_url(request))
+    return user
+
+
+def _page_user_strict(request: Request, user: Annotated[User, Depends(_page_user)]) -> User:
+    if user.must_change_password:
+        raise PasswordChangeRequired(
+            N_("You must change your password before continuing."), code="password_change_required"
+        )
+    return user
+
+
+ApiUserAllowingPasswordChange = Annotated[User, Depends(_api_user)]
+ApiUser = Annotated[User, Depends(_api_user_strict)]
+OptionalPageUser = Annotated[User | None, Depends(_page_user_optional)]
+PageUserAllowingPasswordChange = Annotated[User, Depends(_page_user)]
+PageUser = Annotated[User, Depends(_page_user_strict)]
+
+
+def _role_checker(base: Any, roles: tuple[str, ...]) -> Callable[..., User]:
+    def check(user: User) -> User:
+        if not user.has_role(*roles):
+            raise Forbidden(N_("You do not have permission to do this."), code="forbidden")
+        return user
+
+    # Real objects, not the strings `from __future__ import annotations` would leave: `base` is a local.
+    check.__annotations__ = {"user": Annotated[User, Depends(base)], "return": User}
+    return check
+
+
+def api_role(*roles: str) -> Any:
+    return Depends(_role_checker(_api_user_strict, roles))
+
+
+def page_role(*roles: str) -> Any:
+    return Depends(_role_checker(_page_user_strict, roles))
+
+
+ApiAdmin = Annotated[User, api_role(TENANT_ADMIN, NATIONAL_ADMIN)]
+ApiStaff = Annotated[User, api_role(TRAINER, TENANT_ADMIN, NATIONAL_ADMIN)]
+ApiNationalAdmin = Annotated[User, api_role(NATIONAL_ADMIN)]
+PageAdmin = Annotated[User, page_role(TENANT_ADMIN, NATIONAL_ADMIN)]
+PageStaff = Annotated[User, page_role(TRAINER, TENANT_ADMIN, NATIONAL_ADMIN)]
+PageNationalAdmin = Annotated[User, page_role(NATIONAL_ADMIN)]
+
+
+def throttle_counter(request: Request) -> Any:
+    return request.app.state.failure_counter

@@ -1,0 +1,165 @@
+"""Sign-in, sign-out, my account and change-password pages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Form, Request
+from fastapi.responses import Response
+
+from app.accounts import service
+from app.accounts.deps import OptionalPageUser, PageUser, PageUserAllowingPasswordChange
+from app.accounts.routes_api import issue_token, throttle_policy
+from app.core import i18n
+from app.core.deps import AppSettings, DbSession, client_address
+from app.core.errors import N_, DomainError
+from app.core.settings import Settings
+from app.core.web import AUTH_COOKIE, LANG_COOKIE, html_router, redirect, render, request_language
+from app.tenancy.deps import CurrentTenant
+
+router = html_router()
+
+
+def safe_next(value: str | None) -> str:
+    """Only same-site relative paths: never redirect a user off the portal after sign-in."""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value
+    return "/"
+
+
+def set_auth_cookie(response: Response, settings: Settings, token: str) -> None:
+    response.set_cookie(
+        AUTH_COOKIE,
+        token,
+        max_age=settings.token_ttl_minutes * 60,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+
+
+def error_text(request: Request, exc: DomainError) -> str:
+    return i18n.translate(request_language(request), exc.message, **exc.params)
+
+
+@router.get("/login", name="login")
+def login_form(
+    request: Request, tenant: CurrentTenant, user: OptionalPageUser, next: str | None = None
+) -> Response:
+    if user is not None:
+        return redirect(request, safe_next(next))
+    return render(request, "accounts/login.html", {"next": safe_next(next), "identifier": ""})
+
+
+@router.post("/login", name="login_submit")
+def login_submit(
+    request: Request,
+    session: DbSession,
+    tenant: CurrentTenant,
+    settings: AppSettings,
+    identifier: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    try:
+        user = service.authenticate(
+            session,
+            identifier=identifier,
+            password=password,
+            client_address=client_address(request),
+            counter=request.app.state.failure_counter,
+            policy=throttle_policy(settings),
+        )
+    except DomainError as exc:
+        # The failed attempt itself is recorded: commit it even though we answer with an error page.
+        session.commit()
+        headers = {"Retry-After": str(exc.params["retry_after"])} if "retry_after" in exc.params else None
+        return render(
+            request,
+            "accounts/login.html",
+            {"next": safe_next(next), "identifier": identifier, "error": error_text(request, exc)},
+            status_code=exc.status_code,
+            headers=headers,
+        )
+    token, _ = issue_token(settings, tenant, user.id, user.token_version)
+    target = "/account/password?next=" + safe_next(next) if user.must_change_password else safe_next(next)
+    response = redirect(request, target)
+    set_auth_cookie(response, settings, token)
+    return response
+
+
+@router.post("/logout", name="logout")
+def logout(request: Request, session: DbSession, user: PageUserAllowingPasswordChange) -> Response:
+    service.sign_out(session, user, client_address=client_address(request))
+    response = redirect(request, "/")
+    response.delete_cookie(AUTH_COOKIE, path="/")
+    return response
+
+
+@router.get("/account", name="account")
+def account(request: Request, tenant: CurrentTenant, user: PageUser) -> Response:
+    return render(request, "accounts/account.html", {"user": user})
+
+
+@router.get("/account/password", name="password_form")
+def password_form(
+    request: Request, tenant: CurrentTenant, user: PageUserAllowingPasswordChange, next: str | None = None
+) -> Response:
+    return render(
+        request, "accounts/password.html", {"next": safe_next(next), "forced": user.must_change_password}
+    )
+
+
+@router.post("/account/password", name="password_submit")
+def password_submit(
+    request: Request,
+    session: DbSession,
+    tenant: CurrentTenant,
+    settings: AppSettings,
+    user: PageUserAllowingPasswordChange,
+    current_password: Annotated[str, Form(max_length=200)] = "",
+    new_password: Annotated[str, Form(max_length=200)] = "",
+    confirm_password: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    forced = user.must_change_password
+    lang = request_language(request)
+    error: str | None = None
+    if new_password != confirm_password:
+        error = i18n.translate(lang, N_("The two new passwords do not match."))
+    else:
+        try:
+            service.change_password(
+                session,
+                user,
+                current_password=current_password,
+                new_password=new_password,
+                min_length=settings.password_min_length,
+                client_address=client_address(request),
+            )
+        except DomainError as exc:
+            error = error_text(request, exc)
+    if error:
+        return render(
+            request,
+            "accounts/password.html",
+            {"next": safe_next(next), "forced": forced, "error": error},
+            status_code=422,
+        )
+    token, _ = issue_token(settings, tenant, user.id, user.token_version)
+    response = redirect(request, safe_next(next) if forced else "/account?changed=1")
+    set_auth_cookie(response, settings, token)
+    return response
+
+
+@router.post("/lang", name="set_language")
+def set_language(
+    request: Request,
+    lang: Annotated[str, Form(max_length=5)] = "vi",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    chosen = i18n.pick_language(lang)
+    response = redirect(request, safe_next(next))
+    response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="lax", path="/")
+    return response

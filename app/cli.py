@@ -1,0 +1,170 @@
+"""The `onetouch` command: serve, migrate, seed, tenants and users."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from app.core.db import make_engine, make_session_factory
+from app.core.errors import DomainError
+from app.core.settings import Settings
+
+
+def _session(settings: Settings):  # type: ignore[no-untyped-def]
+    engine = make_engine(settings.database_url)
+    return make_session_factory(engine)()
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.workers,
+        reload=False,
+        proxy_headers=True,
+        access_log=False,
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from app.core.migrate import upgrade
+
+    upgrade(settings.database_url, args.revision)
+    print(f"database at {args.revision}")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.is_production:
+        print("refusing to seed demo accounts with ENV=production", file=sys.stderr)
+        return 2
+    from app.seed import seed_demo
+
+    with _session(settings) as session:
+        created = seed_demo(session)
+        session.commit()
+    print(f"seeded: {created['tenants']} tenants and {created['users']} users created")
+    return 0
+
+
+def cmd_tenants_create(args: argparse.Namespace, settings: Settings) -> int:
+    from app.tenancy import service
+
+    with _session(settings) as session:
+        tenant = service.create_tenant(
+            session,
+            slug=args.slug,
+            display_name=args.name,
+            colour=args.colour,
+            self_registration=args.self_registration,
+        )
+        session.commit()
+        print(f"created tenant {tenant.slug} ({tenant.display_name})")
+    return 0
+
+
+def cmd_tenants_list(args: argparse.Namespace, settings: Settings) -> int:
+    from app.tenancy import service
+
+    with _session(settings) as session:
+        tenants, _ = service.list_tenants(session, limit=10_000)
+        for t in tenants:
+            print(f"{t.slug}\t{t.display_name}\t{'active' if t.is_active else 'inactive'}")
+    return 0
+
+
+def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
+    from app.accounts import service as accounts
+    from app.accounts.constants import NATIONAL_ADMIN
+    from app.tenancy import service as tenants
+    from app.tenancy.scoping import bind_tenant
+
+    with _session(settings) as session:
+        tenant = tenants.get_by_slug(session, args.tenant)
+        if tenant is None:
+            print(f"no tenant {args.tenant!r}", file=sys.stderr)
+            return 2
+        if args.role == NATIONAL_ADMIN and not tenant.is_national:
+            print("national_admin belongs to the national tenant", file=sys.stderr)
+            return 2
+        bind_tenant(session, tenant.id, national_tenant_id=tenants.national_tenant_id(session))
+        user = accounts.create_user(
+            session,
+            username=args.username,
+            full_name=args.full_name or args.username,
+            password=args.password,
+            roles=[args.role],
+            email=args.email,
+            phone=args.phone,
+            password_min_length=settings.password_min_length,
+        )
+        session.commit()
+        print(f"created {user.username} in {tenant.slug} with role {args.role}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="onetouch", description="OneTouch MOOC platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="serve HTTP (no auto-reload)")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="upgrade the database schema")
+    p.add_argument("revision", nargs="?", default="head")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("seed", help="create the demo tenants, accounts and courses (idempotent)")
+    p.set_defaults(func=cmd_seed)
+
+    tenants = sub.add_parser("tenants", help="manage tenants").add_subparsers(
+        dest="tenants_cmd", required=True
+    )
+    p = tenants.add_parser("create")
+    p.add_argument("slug")
+    p.add_argument("name")
+    p.add_argument("--colour", default="#0b5394")
+    p.add_argument("--self-registration", action="store_true")
+    p.set_defaults(func=cmd_tenants_create)
+    p = tenants.add_parser("list")
+    p.set_defaults(func=cmd_tenants_list)
+
+    users = sub.add_parser("users", help="manage accounts").add_subparsers(dest="users_cmd", required=True)
+    p = users.add_parser("create")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--username", required=True)
+    p.add_argument("--password", required=True)
+    p.add_argument(
+        "--role", default="learner", choices=["learner", "trainer", "tenant_admin", "national_admin"]
+    )
+    p.add_argument("--full-name")
+    p.add_argument("--email")
+    p.add_argument("--phone")
+    p.set_defaults(func=cmd_users_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    settings = Settings()
+    try:
+        return int(args.func(args, settings))
+    except DomainError as exc:
+        from app.core import i18n
+
+        print("error: " + i18n.translate("en", exc.message, **exc.params), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

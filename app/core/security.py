@@ -1,0 +1,99 @@
+"""Password hashing (argon2id), JWTs (HS256, pinned on decode) and CSRF tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from jose import JWTError, jwt
+
+# argon2-cffi's defaults are argon2id with RFC 9106's low-memory profile (t=3, m=64 MiB, p=4).
+_hasher = PasswordHasher()
+# A hash to verify against when the account does not exist, so timing does not reveal which usernames exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def password_needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    tenant_id: int
+    version: int
+    jti: str
+    expires_at: dt.datetime
+
+
+def create_access_token(
+    *, secret: str, algorithm: str, user_id: int, tenant_id: int, version: int, ttl_minutes: int
+) -> tuple[str, TokenClaims]:
+    now = dt.datetime.now(dt.UTC)
+    expires = now + dt.timedelta(minutes=ttl_minutes)
+    jti = secrets.token_urlsafe(12)
+    payload: dict[str, Any] = {
+        "sub": str(user_id),
+        "tid": tenant_id,
+        "ver": version,
+        "jti": jti,
+        "iat": int(now.timestamp()),
+        "exp": int(expires.timestamp()),
+    }
+    token = jwt.encode(payload, secret, algorithm=algorithm)
+    return token, TokenClaims(user_id, tenant_id, version, jti, expires)
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def decode_access_token(token: str, *, secret: str, algorithm: str) -> TokenClaims:
+    """Decode and verify; only the configured algorithm is accepted (never `none`, never RS/HS confusion)."""
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != algorithm:
+            raise InvalidToken("unexpected algorithm")
+        payload = jwt.decode(token, secret, algorithms=[algorithm], options={"require_exp": True})
+        return TokenClaims(
+            user_id=int(payload["sub"]),
+            tenant_id=int(payload["tid"]),
+            version=int(payload["ver"]),
+            jti=str(payload["jti"]),
+            expires_at=dt.datetime.fromtimestamp(int(payload["exp"]), dt.UTC),
+        )
+    except (JWTError, KeyError, ValueError, TypeError) as exc:
+        raise InvalidToken(str(exc)) from exc
+
+
+def csrf_token_for(secret: str, binding: str) -> str:
+    """The CSRF token for a browser session: an HMAC of the session's binding value (never stored)."""
+    return hmac.new(secret.encode(), f"csrf|{binding}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token_valid(secret: str, binding: str, presented: str | None) -> bool:
+    if not presented or not binding:
+        return False
+    return hmac.compare_digest(csrf_token_for(secret, binding), presented)
+
+
+def keyed_hash(secret: str, value: str) -> str:
+    """HMAC-SHA256 of a high-entropy secret, for one-time secrets that do not need a slow hash."""
+    return hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()

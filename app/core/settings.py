@@ -1,0 +1,69 @@
+"""Settings read from the environment (and an optional `.env` file)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+VAR_DIR = PROJECT_ROOT / "var"
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - refused in production below
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    env: str = Field(default="development", description="development | test | production")
+    database_url: str = f"sqlite:///{VAR_DIR / 'onetouch.db'}"
+    base_domain: str = "localhost"
+    secret_key: str = DEFAULT_SECRET_KEY
+    port: int = 8000
+    host: str = "127.0.0.1"
+    workers: int = 1
+    redis_url: str | None = None
+    media_dir: Path = VAR_DIR / "media"
+
+    # Tokens
+    token_ttl_minutes: int = 12 * 60
+    jwt_algorithm: str = "HS256"
+
+    # Sign-in throttling: failures allowed per window, per account and per client address.
+    login_window_seconds: int = 15 * 60
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 30
+
+    # Passwords
+    password_min_length: int = 8
+
+    # Database pool (PostgreSQL)
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+
+    log_requests: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.env == "production" and self.secret_key == DEFAULT_SECRET_KEY:
+            raise ValueError("SECRET_KEY must be set to a strong random value when ENV=production")
+        if self.env == "production" and len(self.secret_key) < 32:
+            raise ValueError("SECRET_KEY must be at least 32 characters when ENV=production")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.env not in ("development", "test")
+
+
+def get_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,179 @@
+"""Application factory: settings, database, middleware, error handlers, routers and static files."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
+
+from app.accounts import routes_api as accounts_api
+from app.accounts import routes_html as accounts_html
+from app.accounts.deps import LoginRequired
+from app.accounts.throttle import MemoryFailureCounter
+from app.core import i18n
+from app.core.db import make_engine, make_session_factory
+from app.core.errors import N_, DomainError, PasswordChangeRequired
+from app.core.headers import SecurityHeadersMiddleware
+from app.core.logging import RequestLogMiddleware, configure_logging
+from app.core.settings import Settings
+from app.core.web import STATIC_DIR, HashedStaticFiles, redirect, render, request_language
+from app.tenancy import routes_api as tenancy_api
+from app.tenancy import routes_html as tenancy_html
+
+log = logging.getLogger("onetouch.app")
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def problem(request: Request, status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    headers = {"Retry-After": str(extra["retry_after"])} if "retry_after" in extra else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+
+
+def api_language(request: Request) -> str:
+    tenant = getattr(request.state, "tenant", None)
+    return i18n.pick_language(
+        request.headers.get("accept-language"), None if tenant is None else tenant.default_language
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if isinstance(exc, PasswordChangeRequired) and not is_api(request):
+            return redirect(request, "/account/password?next=" + request.url.path)
+        if is_api(request):
+            lang = api_language(request)
+            extra = {"retry_after": exc.params["retry_after"]} if "retry_after" in exc.params else {}
+            return problem(
+                request,
+                exc.status_code,
+                exc.title,
+                i18n.translate(lang, exc.message, **exc.params),
+                code=exc.code,
+                **extra,
+            )
+        return error_page(
+            request, exc.status_code, i18n.translate(request_language(request), exc.message, **exc.params)
+        )
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        from urllib.parse import quote
+
+        return redirect(request, "/login?next=" + quote(exc.next_url, safe="/"))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {
+                "loc": [str(p) for p in e.get("loc", ())],
+                "message": e.get("msg", ""),
+                "type": e.get("type", ""),
+            }
+            for e in exc.errors()
+        ]
+        if is_api(request):
+            lang = api_language(request)
+            first = errors[0] if errors else {"loc": [], "message": ""}
+            detail = i18n.translate(
+                lang,
+                N_("The request is not valid: {field}: {message}"),
+                field=".".join(first["loc"][1:]) or "body",
+                message=first["message"],
+            )
+            return problem(request, 422, "Invalid input", detail, errors=errors)
+        return error_page(
+            request, 422, i18n.translate(request_language(request), N_("The form is not valid."))
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_api(request) or request.url.path.startswith("/static/"):
+            detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+            return problem(request, exc.status_code, detail, detail)
+        lang = request_language(request)
+        message = N_("Page not found.") if exc.status_code == 404 else N_("The request could not be handled.")
+        return error_page(request, exc.status_code, i18n.translate(lang, message))
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(request: Request, exc: OperationalError) -> Response:
+        log.error("database error: %s", exc.orig)
+        lang = request_language(request) if not is_api(request) else api_language(request)
+        message = i18n.translate(
+            lang, N_("The service is briefly unavailable. Please try again in a moment.")
+        )
+        if is_api(request):
+            return problem(request, 503, "Service unavailable", message)
+        return error_page(request, 503, message)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging()
+    engine = make_engine(
+        settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPI(
+        title="OneTouch API",
+        version="1.0",
+        description="Multi-tenant MOOC platform. Sign in at /api/v1/auth/token, then send a Bearer token.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.failure_counter = MemoryFailureCounter()
+    static = HashedStaticFiles(STATIC_DIR)
+    app.state.static_files = static
+
+    install_error_handlers(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz(request: Request) -> Response:
+        try:
+            with request.app.state.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure means "not ready"
+            return JSONResponse({"status": "unavailable", "detail": str(type(exc).__name__)}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    for router in (accounts_api.router, tenancy_api.router, tenancy_html.router, accounts_html.router):
+        app.include_router(router)
+    app.mount("/static", static, name="static")
+
+    app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
+    if settings.log_requests:
+        app.add_middleware(RequestLogMiddleware)
+    return app

@@ -1,0 +1,97 @@
+"""Demo data: the national portal and three provinces, each with an admin, a trainer and learners.
+
+Idempotent: running it again changes nothing. Demo passwords are for a local demo only; `seed` refuses
+to run with ENV=production.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.accounts import service as accounts
+from app.accounts.models import User
+from app.tenancy import service as tenants
+from app.tenancy.models import NATIONAL_SLUG, Tenant
+from app.tenancy.scoping import bind_tenant, unbind_tenant
+
+DEMO_PASSWORD = "demo1234"  # noqa: S105 - documented demo credential, refused in production
+
+
+@dataclass(frozen=True)
+class DemoTenant:
+    slug: str
+    name: str
+    colour: str
+    self_registration: bool = False
+
+
+DEMO_TENANTS = (
+    DemoTenant(NATIONAL_SLUG, "Cổng đào tạo quốc gia", "#a4000f"),
+    DemoTenant("haiphong", "Hải Phòng", "#0b5394", self_registration=True),
+    DemoTenant("quangninh", "Quảng Ninh", "#00695c"),
+    DemoTenant("quangngai", "Quảng Ngãi", "#6a1b9a"),
+)
+
+# (username, full name, roles, target group, phone suffix)
+DEMO_USERS_NATIONAL = (
+    ("admin", "Quản trị Quốc gia", ["national_admin"], None),
+    ("trainer", "Giảng viên Quốc gia", ["trainer"], None),
+)
+DEMO_USERS_PROVINCE = (
+    ("admin", "Quản trị Tỉnh", ["tenant_admin"], None),
+    ("trainer", "Trần Thị Giảng", ["trainer"], "civil_servant"),
+    ("hocvien1", "Nguyễn Văn An", ["learner"], "civil_servant"),
+    ("hocvien2", "Lê Thị Bình", ["learner"], "commune_leader"),
+    ("hocvien3", "Đặng Minh Châu", ["learner"], "digital_team_member"),
+)
+
+
+def seed_demo(session: Session) -> dict[str, int]:
+    """Create whatever of the demo data is missing; returns how many tenants and users were created."""
+    created = {"tenants": 0, "users": 0}
+    national_id: int | None = None
+    for index, demo in enumerate(DEMO_TENANTS):
+        tenant = tenants.get_by_slug(session, demo.slug)
+        if tenant is None:
+            tenant = tenants.create_tenant(
+                session,
+                slug=demo.slug,
+                display_name=demo.name,
+                colour=demo.colour,
+                self_registration=demo.self_registration,
+            )
+            created["tenants"] += 1
+        if demo.slug == NATIONAL_SLUG:
+            national_id = tenant.id
+        users = DEMO_USERS_NATIONAL if demo.slug == NATIONAL_SLUG else DEMO_USERS_PROVINCE
+        created["users"] += _seed_users(session, tenant, national_id, users, index)
+    return created
+
+
+def _seed_users(session: Session, tenant: Tenant, national_id: int | None, users: tuple, index: int) -> int:
+    # Each tenant gets its own session binding: rows of one tenant never share a scoped session with another.
+    session.flush()
+    session.expunge_all()
+    bind_tenant(session, tenant.id, national_tenant_id=national_id)
+    made = 0
+    for n, (username, full_name, roles, group) in enumerate(users):
+        if session.scalars(select(User).where(User.username == username)).first() is not None:
+            continue
+        accounts.create_user(
+            session,
+            username=username,
+            full_name=full_name,
+            password=DEMO_PASSWORD,
+            roles=roles,
+            email=f"{username}@{tenant.slug}.example.vn",
+            phone=f"09{index:02d}{n:06d}",
+            target_group=group,
+        )
+        made += 1
+    session.flush()
+    session.expunge_all()
+    unbind_tenant(session)
+    return made

@@ -1,0 +1,116 @@
+"""Tenant scoping, enforced once for every ORM statement a session runs.
+
+A session is bound to one tenant with `bind_tenant`. From then on:
+- every ORM SELECT/UPDATE/DELETE touching a `TenantScoped` entity gets `tenant_id = :bound` added
+  (`tenant_id IN (:bound, :national)` for reads of shared national content);
+- every new `TenantScoped` row gets the bound tenant's id, and a row of another tenant is refused on flush.
+An unbound session that queries a tenant-owned entity raises, unless the caller explicitly opened a
+`cross_tenant(session)` block (national reports, the CLI, seeding): forgetting is impossible, bypassing is
+explicit and greppable. Raw SQL (`text()`/Core inserts) is not rewritten: keep it in reviewed places that
+filter by `tenant_id` themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from app.tenancy.models import TenantScoped
+
+_TENANT = "tenant_id"
+_SHARED = "shared_tenant_ids"
+_BYPASS = "tenant_bypass"
+
+
+class TenantScopeError(RuntimeError):
+    """A tenant-owned table was touched without a bound tenant, or across tenants."""
+
+
+def bind_tenant(session: Session, tenant_id: int, *, national_tenant_id: int | None = None) -> None:
+    current = session.info.get(_TENANT)
+    if current == tenant_id:
+        return
+    if any(isinstance(obj, TenantScoped) for obj in session.identity_map.values()):
+        # session.get() answers from the identity map without SQL: a re-bound session could hand back
+        # another tenant's object.
+        raise TenantScopeError("cannot re-bind a session that already holds tenant-owned rows")
+    session.info[_TENANT] = tenant_id
+    shared = {tenant_id}
+    if national_tenant_id is not None:
+        shared.add(national_tenant_id)
+    session.info[_SHARED] = tuple(sorted(shared))
+
+
+def bound_tenant_id(session: Session) -> int | None:
+    return session.info.get(_TENANT)
+
+
+@contextmanager
+def cross_tenant(session: Session) -> Iterator[Session]:
+    """Explicitly lift tenant scoping for this block (national roll-ups, CLI, seeding)."""
+    previous = session.info.get(_BYPASS, False)
+    session.info[_BYPASS] = True
+    try:
+        yield session
+    finally:
+        session.info[_BYPASS] = previous
+
+
+def _touches_scoped(state: ORMExecuteState) -> bool:
+    return any(issubclass(m.class_, TenantScoped) for m in state.all_mappers)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_statement(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    session = state.session
+    if session.info.get(_BYPASS):
+        return
+    tenant_id = session.info.get(_TENANT)
+    if tenant_id is None:
+        if _touches_scoped(state):
+            raise TenantScopeError("tenant-owned table queried by a session with no bound tenant")
+        return
+    shared_ids = session.info.get(_SHARED, (tenant_id,))
+    readable_shared = state.is_select
+
+    def criteria(cls: Any) -> Any:
+        if readable_shared and getattr(cls, "__tenant_shared_read__", False):
+            return cls.tenant_id.in_(shared_ids)
+        return cls.tenant_id == tenant_id
+
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantScoped, criteria, include_aliases=True, track_closure_variables=False)
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_and_guard(session: Session, _ctx: Any, _instances: Any) -> None:
+    if session.info.get(_BYPASS):
+        for obj in session.new:
+            if isinstance(obj, TenantScoped) and getattr(obj, "tenant_id", None) is None:
+                raise TenantScopeError(f"{type(obj).__name__} needs an explicit tenant_id outside a tenant")
+        return
+    tenant_id = session.info.get(_TENANT)
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if not isinstance(obj, TenantScoped):
+            continue
+        if tenant_id is None:
+            raise TenantScopeError(f"{type(obj).__name__} written by a session with no bound tenant")
+        if obj in session.new and getattr(obj, "tenant_id", None) is None:
+            obj.tenant_id = tenant_id
+        elif obj.tenant_id != tenant_id:
+            raise TenantScopeError(f"{type(obj).__name__} of tenant {obj.tenant_id} written from {tenant_id}")
+
+
+def unbind_tenant(session: Session) -> None:
+    """Forget the bound tenant; the session must hold no tenant-owned rows (expunge or close first)."""
+    if any(isinstance(obj, TenantScoped) for obj in session.identity_map.values()):
+        raise TenantScopeError("cannot unbind a session that still holds tenant-owned rows")
+    session.info.pop(_TENANT, None)
+    session.info.pop(_SHARED, None)
