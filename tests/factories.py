@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 from fastapi.testclient import TestClient
-from httpx import Response
+from httpx2 import Response
 from sqlalchemy.orm import Session
 
 from app.accounts import service as accounts
