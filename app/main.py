@@ -18,7 +18,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from app.accounts import routes_api as accounts_api
 from app.accounts import routes_html as accounts_html
 from app.accounts.deps import LoginRequired
-from app.accounts.throttle import MemoryFailureCounter
+from app.accounts.throttle import make_failure_counter
 from app.core import i18n
 from app.core.db import make_engine, make_session_factory
 from app.core.errors import N_, DomainError, PasswordChangeRequired
@@ -28,6 +28,7 @@ from app.core.settings import Settings
 from app.core.web import STATIC_DIR, HashedStaticFiles, redirect, render, request_language
 from app.tenancy import routes_api as tenancy_api
 from app.tenancy import routes_html as tenancy_html
+from app.tenancy.service import TenantCache
 
 log = logging.getLogger("onetouch.app")
 
@@ -149,7 +150,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
-    app.state.failure_counter = MemoryFailureCounter()
+    app.state.failure_counter = make_failure_counter(settings.redis_url)
+    app.state.tenant_cache = TenantCache(ttl=settings.tenant_cache_seconds)
     static = HashedStaticFiles(STATIC_DIR)
     app.state.static_files = static
 

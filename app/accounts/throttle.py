@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class FailureCounter(Protocol):
@@ -48,3 +49,46 @@ class MemoryFailureCounter:
     def clear(self, key: str) -> None:
         with self._lock:
             self._events.pop(key, None)
+
+
+class RedisFailureCounter:
+    """Shared by every worker and host: a sorted set of failure times per key, expiring with the window."""
+
+    def __init__(self, client: Any, prefix: str = "onetouch:") -> None:
+        self._r = client
+        self._prefix = prefix
+
+    def _key(self, key: str) -> str:
+        return self._prefix + key
+
+    def failures(self, key: str, window: int) -> tuple[int, int]:
+        now = time.time()
+        k = self._key(key)
+        pipe = self._r.pipeline()
+        pipe.zremrangebyscore(k, 0, now - window)
+        pipe.zcard(k)
+        pipe.zrange(k, 0, 0, withscores=True)
+        _, count, oldest = pipe.execute()
+        if not count:
+            return 0, 0
+        return int(count), max(1, int(oldest[0][1] + window - now))
+
+    def add_failure(self, key: str, window: int) -> None:
+        now = time.time()
+        k = self._key(key)
+        pipe = self._r.pipeline()
+        pipe.zadd(k, {f"{now:.6f}:{uuid.uuid4().hex[:8]}": now})
+        pipe.expire(k, window)
+        pipe.execute()
+
+    def clear(self, key: str) -> None:
+        self._r.delete(self._key(key))
+
+
+def make_failure_counter(redis_url: str | None) -> FailureCounter:
+    """Redis when configured (several workers share the counts), else in-process (one worker)."""
+    if not redis_url:
+        return MemoryFailureCounter()
+    import redis
+
+    return RedisFailureCounter(redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2))

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     db_max_overflow: int = 20
 
     log_requests: bool = True
+    # Seconds a worker keeps a tenant's settings before reading them again.
+    tenant_cache_seconds: float = 30.0
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -14,11 +14,12 @@ from app.tenancy.scoping import bind_tenant
 
 
 def get_tenant(request: Request, session: DbSession, settings: AppSettings) -> TenantContext:
-    tenant = service.resolve_host(session, request.headers.get("host"), settings.base_domain)
-    if tenant is None:
+    slug = service.slug_from_host(request.headers.get("host"), settings.base_domain)
+    found = None if slug is None else request.app.state.tenant_cache.lookup(session, slug)
+    if found is None:
         raise NotFound(N_("There is no portal at this address."), code="unknown_tenant")
-    bind_tenant(session, tenant.id, national_tenant_id=service.national_tenant_id(session))
-    context = TenantContext.of(tenant)
+    context, national_id = found
+    bind_tenant(session, context.id, national_tenant_id=national_id)
     request.state.tenant = context
     return context
 

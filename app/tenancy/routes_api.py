@@ -42,6 +42,7 @@ def create_tenant(
 ) -> TenantRead:
     _national_only(tenant)
     created = service.create_tenant(session, **body.model_dump())
+    request.app.state.tenant_cache.clear()
     audit.record(
         session,
         "national.tenant_created",
@@ -63,6 +64,7 @@ def update_tenant(
 ) -> TenantRead:
     _national_only(tenant)
     updated = service.update_tenant(session, slug, **body.model_dump(exclude_unset=True))
+    request.app.state.tenant_cache.clear()
     audit.record(
         session,
         "national.tenant_updated",

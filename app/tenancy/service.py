@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.errors import N_, Conflict, Invalid, NotFound
 from app.core.text import nfc
-from app.tenancy.models import NATIONAL_SLUG, Tenant
+from app.tenancy.models import NATIONAL_SLUG, Tenant, TenantContext
 
 _SLUG = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -37,16 +39,6 @@ def slug_from_host(host: str | None, base_domain: str) -> str | None:
 
 def get_by_slug(session: Session, slug: str) -> Tenant | None:
     return session.scalars(select(Tenant).where(Tenant.slug == slug)).first()
-
-
-def resolve_host(session: Session, host: str | None, base_domain: str) -> Tenant | None:
-    slug = slug_from_host(host, base_domain)
-    if slug is None:
-        return None
-    tenant = get_by_slug(session, slug)
-    if tenant is None or not tenant.is_active:
-        return None
-    return tenant
 
 
 def national_tenant_id(session: Session) -> int | None:
@@ -110,3 +102,36 @@ def update_tenant(session: Session, slug: str, **changes: object) -> Tenant:
         setattr(tenant, key, value)
     session.flush()
     return tenant
+
+
+class TenantCache:
+    """Host → tenant snapshots, kept for a few seconds so a page view costs no tenant query.
+
+    Per process: a change made on one worker is seen by the others within `ttl` seconds (the worker that made
+    it clears its own cache at once).
+    """
+
+    def __init__(self, ttl: float = 30.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, TenantContext, int | None]] = {}
+        self._lock = threading.Lock()
+
+    def lookup(self, session: Session, slug: str) -> tuple[TenantContext, int | None] | None:
+        now = time.monotonic()
+        entry = self._entries.get(slug)
+        if entry is not None and entry[0] > now:
+            return entry[1], entry[2]
+        tenant = get_by_slug(session, slug)
+        if tenant is None or not tenant.is_active:
+            with self._lock:
+                self._entries.pop(slug, None)
+            return None
+        context = TenantContext.of(tenant)
+        national_id = national_tenant_id(session)
+        with self._lock:
+            self._entries[slug] = (now + self.ttl, context, national_id)
+        return context, national_id
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
