@@ -50,6 +50,20 @@ def _fit_font(pdf: FPDF, text: str, style: str, size: float, min_size: float, wi
     pdf.set_font(FAMILY, style, min_size)
 
 
+def _balanced(pdf: FPDF, text: str) -> str:
+    """Break a long title into two lines of similar width, instead of a full line and an orphaned word."""
+    words = text.split(" ")
+    if len(words) < 2:
+        return text
+    best = min(
+        range(1, len(words)),
+        key=lambda i: max(
+            pdf.get_string_width(" ".join(words[:i])), pdf.get_string_width(" ".join(words[i:]))
+        ),
+    )
+    return " ".join(words[:best]) + "\n" + " ".join(words[best:])
+
+
 def _centred(pdf: FPDF, text: str, height: float) -> None:
     pdf.multi_cell(0, height, text, align="C", new_x="LMARGIN", new_y="NEXT")
 
@@ -90,6 +104,7 @@ def render_certificate_pdf(
     pdf.set_auto_page_break(False)
     pdf.add_page()
     width = PAGE_W - 2 * MARGIN
+    line_width = width - 2 * pdf.c_margin - 1  # what a centred cell of `width` leaves for its text
     accent_rgb = _rgb(accent)
 
     # Frame: a heavy outer line and a thin inner one.
@@ -101,7 +116,7 @@ def render_certificate_pdf(
 
     pdf.set_y(22)
     pdf.set_text_color(90, 90, 90)
-    _fit_font(pdf, tenant_name.upper(), "B", 12, 8, width)
+    _fit_font(pdf, tenant_name.upper(), "B", 12, 8, line_width)
     _centred(pdf, tenant_name.upper(), 7)
 
     pdf.ln(5)
@@ -116,7 +131,7 @@ def render_certificate_pdf(
     pdf.set_font(FAMILY, "", 13)
     _centred(pdf, t(N_("Awarded to")), 7)
     pdf.set_text_color(20, 20, 20)
-    _fit_font(pdf, learner_name, "B", 32, 18, width)
+    _fit_font(pdf, learner_name, "B", 32, 18, line_width)
     _centred(pdf, learner_name, 15)
 
     pdf.ln(2)
@@ -124,8 +139,11 @@ def render_certificate_pdf(
     pdf.set_font(FAMILY, "", 13)
     _centred(pdf, t(N_("for completing the course")), 7)
     pdf.set_text_color(20, 20, 20)
-    _fit_font(pdf, course_title, "B", 20, 13, width)
-    _centred(pdf, course_title, 9)
+    _fit_font(pdf, course_title, "B", 20, 15, line_width)
+    if pdf.get_string_width(course_title) > line_width:
+        pdf.set_font(FAMILY, "B", 16)
+        course_title = _balanced(pdf, course_title)
+    _centred(pdf, course_title, 8.5)
 
     # Bottom left: issuer, date, code. Bottom right: the QR code.
     qr_x, qr_y = PAGE_W - MARGIN - QR_SIZE, PAGE_H - MARGIN - QR_SIZE - 6
@@ -156,6 +174,6 @@ def render_certificate_pdf(
     # The verification address in full, for readers without a phone camera.
     pdf.set_xy(MARGIN, PAGE_H - 20)
     pdf.set_text_color(90, 90, 90)
-    _fit_font(pdf, verify_url, "", 8, 5, width)
+    _fit_font(pdf, verify_url, "", 8, 5, line_width)
     pdf.cell(width, 4, verify_url, align="C", link=verify_url)
     return bytes(pdf.output())
