@@ -1,4 +1,4 @@
-"""The certificate (chứng nhận) as a one-page A4 landscape PDF with a QR code to its public verification page."""
+"""The certificate (chứng nhận): an A4 landscape PDF with a QR code to its public verification page."""
 
 from __future__ import annotations
 
@@ -81,12 +81,14 @@ def render_certificate_pdf(
 ) -> bytes:
     """Render a certificate. Text is NFC-normalised; labels come from the message catalog in `lang`.
 
-    The same arguments always give the same bytes (the PDF's dates are the issue date), so a certificate can be
-    rendered on demand instead of stored.
+    The same arguments always give the same bytes (the PDF's dates are the issue date), so a certificate can
+    be rendered on demand instead of stored.
     """
     if not verify_url.startswith(("https://", "http://")):
         raise ValueError("verify_url must be an http(s) URL")
-    learner_name, course_title, tenant_name, code = (nfc(v) for v in (learner_name, course_title, tenant_name, code))
+    learner_name, course_title, tenant_name, code = (
+        nfc(v) for v in (learner_name, course_title, tenant_name, code)
+    )
 
     def t(message: str, **params: str) -> str:
         return translate(lang, message, **params)

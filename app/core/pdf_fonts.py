@@ -1,7 +1,7 @@
 """Fonts for generated PDFs: DejaVu Sans (regular and bold), vendored in app/core/fonts with its licence.
 
-fpdf2's built-in fonts are Latin-1 only; DejaVu Sans has every precomposed Vietnamese letter, so NFC text renders
-without a shaping engine and extracts back as the same characters. Nothing is downloaded at run time.
+fpdf2's built-in fonts are Latin-1 only; DejaVu Sans has every precomposed Vietnamese letter, so NFC text
+renders without a shaping engine and extracts back as the same characters. Nothing is downloaded at run time.
 """
 
 from __future__ import annotations
@@ -17,6 +17,6 @@ FONT_FILES: Final = {"": FONT_DIR / "DejaVuSans.ttf", "B": FONT_DIR / "DejaVuSan
 
 
 def register_fonts(pdf: FPDF) -> None:
-    """Register the `DejaVu` family (styles "" and "B") on a document; then `pdf.set_font(FAMILY, "B", 24)`."""
+    """Register the `DejaVu` family, styles "" and "B", on a document; then `set_font(FAMILY, "B", 24)`."""
     for style, path in FONT_FILES.items():
         pdf.add_font(FAMILY, style, path)

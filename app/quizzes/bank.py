@@ -1,7 +1,7 @@
 """Quiz definitions: typed question banks, and the parser for `quizzes/<slug>.yaml` (see courses/README.md).
 
-Everything here is pure: no database, no I/O except `load_quiz_file`. Parsers raise `Invalid` with a message id
-that names the line and the question, so an author can fix a file from the error alone.
+Everything here is pure: no database, no I/O except `load_quiz_file`. Parsers raise `Invalid` with a message
+id that names the line and the question, so an author can fix a file from the error alone.
 """
 
 from __future__ import annotations
@@ -106,15 +106,18 @@ def letter_options(items: Sequence[tuple[str, bool]]) -> tuple[Option, ...]:
     return tuple(Option(OPTION_IDS[i], text, correct) for i, (text, correct) in enumerate(items))
 
 
-# --- checks shared by the YAML and GIFT parsers --------------------------------------------------------------
+# --- checks shared by the YAML and GIFT parsers ---------------------------------------------------------
 
 
 def check_question(q: Question) -> None:
     """Raise `Invalid` when a question cannot be asked and graded fairly."""
-    where = {"question": q.id, "line": q.line or "?"}
+    where: dict[str, Any] = {"question": q.id, "line": q.line or "?"}
     if q.kind not in QUESTION_KINDS:
         raise Invalid(
-            N_("Question {question} (line {line}): unknown kind {kind}; use single, multiple, true_false or short."),
+            N_(
+                "Question {question} (line {line}): unknown kind {kind}; use single, multiple, true_false"
+                " or short."
+            ),
             code="quiz_kind",
             kind=q.kind,
             **where,
@@ -130,15 +133,22 @@ def check_question(q: Question) -> None:
     if q.kind == "short":
         if not q.answers or not all(q.answers):
             raise Invalid(
-                N_("Question {question} (line {line}): a short-answer question needs at least one accepted answer."),
+                N_(
+                    "Question {question} (line {line}): a short-answer question needs at least one"
+                    " accepted answer."
+                ),
                 **where,
             )
         return
     if len(q.options) < 2:
-        raise Invalid(N_("Question {question} (line {line}): a question needs at least two options."), **where)
+        raise Invalid(
+            N_("Question {question} (line {line}): a question needs at least two options."), **where
+        )
     if len(q.options) > MAX_OPTIONS:
         raise Invalid(
-            N_("Question {question} (line {line}): a question has at most {max} options."), max=MAX_OPTIONS, **where
+            N_("Question {question} (line {line}): a question has at most {max} options."),
+            max=MAX_OPTIONS,
+            **where,
         )
     seen: set[str] = set()
     for option in q.options:
@@ -155,13 +165,19 @@ def check_question(q: Question) -> None:
     count = len(q.correct_option_ids)
     if q.kind in ("single", "true_false") and count != 1:
         raise Invalid(
-            N_("Question {question} (line {line}): a single-choice question needs exactly one correct option, found {count}."),
+            N_(
+                "Question {question} (line {line}): a single-choice question needs exactly one correct"
+                " option, found {count}."
+            ),
             count=count,
             **where,
         )
     if q.kind == "multiple" and count < 1:
         raise Invalid(
-            N_("Question {question} (line {line}): a multiple-choice question needs at least one correct option."),
+            N_(
+                "Question {question} (line {line}): a multiple-choice question needs at least one correct"
+                " option."
+            ),
             **where,
         )
 
@@ -173,7 +189,10 @@ def check_bank(questions: Iterable[Question]) -> tuple[Question, ...]:
     for q in bank:
         if not _QUESTION_ID.match(q.id):
             raise Invalid(
-                N_("Line {line}: a question id is text of letters, digits, dots, dashes or underscores, such as q01."),
+                N_(
+                    "Line {line}: a question id is text of letters, digits, dots, dashes or underscores,"
+                    " such as q01."
+                ),
                 line=q.line or "?",
             )
         if q.id in first_line:
@@ -209,7 +228,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Iterator[_Map
         str(key.value): key.start_mark.line + 1 for key, _ in node.value if isinstance(key, yaml.ScalarNode)
     }
     yield data
-    data.update(loader.construct_mapping(node))
+    data.update(cast(dict[str, Any], loader.construct_mapping(node)))
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)  # type: ignore[arg-type]
@@ -292,7 +311,10 @@ def _parse_yaml(text: str) -> Any:
         ) from exc
     except yaml.YAMLError as exc:
         raise Invalid(
-            N_("Line {line}: the file is not valid YAML: {problem}."), code="quiz_yaml", line="?", problem=str(exc)
+            N_("Line {line}: the file is not valid YAML: {problem}."),
+            code="quiz_yaml",
+            line="?",
+            problem=str(exc),
         ) from exc
 
 
@@ -309,16 +331,22 @@ def _parse_question(raw: Any, position: int, list_line: int) -> Question:
     raw_id = raw.get("id")
     if not isinstance(raw_id, str) or not _QUESTION_ID.match(raw_id.strip()):
         raise Invalid(
-            N_("Line {line}: a question id is text of letters, digits, dots, dashes or underscores, such as q01."),
+            N_(
+                "Line {line}: a question id is text of letters, digits, dots, dashes or underscores, such"
+                " as q01."
+            ),
             code="quiz_question_id",
             line=_line(raw, "id"),
         )
     qid = raw_id.strip()
-    where = {"question": qid, "line": line}
+    where: dict[str, Any] = {"question": qid, "line": line}
     kind = raw.get("kind")
     if kind not in QUESTION_KINDS:
         raise Invalid(
-            N_("Question {question} (line {line}): unknown kind {kind}; use single, multiple, true_false or short."),
+            N_(
+                "Question {question} (line {line}): unknown kind {kind}; use single, multiple, true_false"
+                " or short."
+            ),
             code="quiz_kind",
             kind=str(kind),
             **where,
@@ -365,19 +393,27 @@ def _parse_question(raw: Any, position: int, list_line: int) -> Question:
         for raw_option in raw_options:
             if not isinstance(raw_option, _Mapping):
                 raise Invalid(
-                    N_("Question {question} (line {line}): each option needs text: and, when right, correct: true."),
+                    N_(
+                        "Question {question} (line {line}): each option needs text: and, when right,"
+                        " correct: true."
+                    ),
                     **where,
                 )
             _reject_unknown_keys(raw_option, _OPTION_KEYS)
             option_text = _text(raw_option.get("text", ""), line=_line(raw_option, "text"), key="text")
-            correct = _bool(raw_option.get("correct", False), line=_line(raw_option, "correct"), key="correct")
+            correct = _bool(
+                raw_option.get("correct", False), line=_line(raw_option, "correct"), key="correct"
+            )
             items.append((option_text, correct))
         options = letter_options(items)
     elif kind == "true_false":
         answer = raw.get("answer")
         if not isinstance(answer, bool):
             raise Invalid(
-                N_("Question {question} (line {line}): a true/false question needs answer: true or answer: false."),
+                N_(
+                    "Question {question} (line {line}): a true/false question needs answer: true or"
+                    " answer: false."
+                ),
                 **where,
             )
         options = true_false_options(answer)
@@ -387,7 +423,10 @@ def _parse_question(raw: Any, position: int, list_line: int) -> Question:
             raw_answers = [raw_answers]
         if not isinstance(raw_answers, list) or not raw_answers:
             raise Invalid(
-                N_("Question {question} (line {line}): a short-answer question needs at least one accepted answer."),
+                N_(
+                    "Question {question} (line {line}): a short-answer question needs at least one"
+                    " accepted answer."
+                ),
                 **where,
             )
         answers = tuple(
@@ -424,10 +463,16 @@ def parse_quiz_yaml(text: str, *, bank: Sequence[Question] | None = None) -> Qui
     _reject_unknown_keys(data, _QUIZ_KEYS)
     title = _text(data.get("title", ""), line=_line(data, "title"), key="title")
     if not title:
-        raise Invalid(N_("Line {line}: the quiz needs a title."), code="quiz_title", line=_line(data, "title"))
+        raise Invalid(
+            N_("Line {line}: the quiz needs a title."), code="quiz_title", line=_line(data, "title")
+        )
 
     pass_percent = data.get("pass_percent", DEFAULT_PASS_PERCENT)
-    if isinstance(pass_percent, bool) or not isinstance(pass_percent, (int, float)) or not 0 <= pass_percent <= 100:
+    if (
+        isinstance(pass_percent, bool)
+        or not isinstance(pass_percent, (int, float))
+        or not 0 <= pass_percent <= 100
+    ):
         raise Invalid(
             N_("Line {line}: pass_percent must be a number from 0 to 100."),
             code="quiz_pass_percent",
@@ -451,7 +496,9 @@ def parse_quiz_yaml(text: str, *, bank: Sequence[Question] | None = None) -> Qui
     else:
         if raw_questions is not None and not isinstance(raw_questions, list):
             raise Invalid(
-                N_("Line {line}: questions must be a list."), code="quiz_questions", line=_line(data, "questions")
+                N_("Line {line}: questions must be a list."),
+                code="quiz_questions",
+                line=_line(data, "questions"),
             )
         list_line = _line(data, "questions")
         questions = check_bank(_parse_question(q, i, list_line) for i, q in enumerate(raw_questions or [], 1))

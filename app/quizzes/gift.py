@@ -1,16 +1,17 @@
 """Moodle GIFT question banks → `Question`s, for `quizzes/<slug>.gift` beside a settings-only quiz YAML.
 
 Supported, as Moodle reads them: `//` comment lines, blank lines between questions, `::title::`, format tags
-(`[markdown]`, `[html]`, `[plain]`, `[moodle]`: dropped, text kept), single choice `{=right ~wrong}`, multiple
-answers `{~%50%a ~%50%b ~%-100%c}` (positive weight = a right answer), true/false `{T}` `{TRUE}` `{F}` `{FALSE}`,
-short answer `{=a =b}`, feedback `#…` and general feedback `####…`, escapes `\\~ \\= \\# \\{ \\} \\: \\\\ \\n`, missing-word
-questions (text after the answer block: the block becomes `_____`) and `$CATEGORY:` lines (ignored).
+(`[markdown]`, `[html]`, `[plain]`, `[moodle]`: dropped, text kept), single choice `{=right ~wrong}`,
+multiple answers `{~%50%a ~%50%b ~%-100%c}` (positive weight = a right answer), true/false `{T}` `{TRUE}`
+`{F}` `{FALSE}`, short answer `{=a =b}`, feedback `#…` and general feedback `####…`, escapes
+`\\~ \\= \\# \\{ \\} \\: \\\\ \\n`, missing-word questions (text after the answer block: the block becomes
+`_____`) and `$CATEGORY:` lines (ignored).
 
 Not supported, with an error naming the line where the question starts: matching (`->`), numerical (`{#…}`),
 essay (`{}`), descriptions (no answer block), and partial credit: OneTouch grades a question right or wrong.
 
-Ids: a question's `::title::`, folded to `a-z0-9-` (so "Câu 1" → `cau-1`), else `q01`, `q02`… by position. Give
-every question a title when the bank will be edited after learners have attempted it.
+Ids: a question's `::title::`, folded to `a-z0-9-` (so "Câu 1" → `cau-1`), else `q01`, `q02`… by position.
+Give every question a title when the bank will be edited after learners have attempted it.
 Explanations: the general feedback (`####`), else the feedback attached to the right answer(s); feedback on a
 wrong option has nowhere to go and is dropped.
 """
@@ -111,7 +112,9 @@ def _split_answers(body: str, line: int) -> list[_Answer]:
             match = _WEIGHT.match(raw)
             if not match:
                 raise Invalid(
-                    N_("Line {line}: an answer weight must look like %50% or %-100%."), code="gift_weight", line=line
+                    N_("Line {line}: an answer weight must look like %50% or %-100%."),
+                    code="gift_weight",
+                    line=line,
                 )
             weight = float(match.group(1))
             raw = raw[match.end() :]
@@ -127,7 +130,10 @@ def _no_partial_credit(answers: list[_Answer], line: int) -> None:
     for answer in answers:
         if answer.weight is not None and 0 < answer.weight < 100:
             raise Invalid(
-                N_("Line {line}: partial credit ({weight}%) is not supported; a question is either right or wrong."),
+                N_(
+                    "Line {line}: partial credit ({weight}%) is not supported; a question is either right"
+                    " or wrong."
+                ),
                 code="gift_partial_credit",
                 line=line,
                 weight=f"{answer.weight:g}",
@@ -151,7 +157,9 @@ def _parse_block(start: int, lines: list[str], position: int) -> Question | None
     if text.startswith("::"):
         end = text.find("::", 2)
         if end < 0:
-            raise Invalid(N_("Line {line}: the question title is not closed with ::."), code="gift_title", line=start)
+            raise Invalid(
+                N_("Line {line}: the question title is not closed with ::."), code="gift_title", line=start
+            )
         title = _unescape(text[2:end])
         text = text[end + 2 :].strip()
 
@@ -164,18 +172,27 @@ def _parse_block(start: int, lines: list[str], position: int) -> Question | None
         )
     if closing >= 0 and (opening < 0 or closing < opening):
         raise Invalid(
-            N_("Line {line}: a }} closes an answer block that was never opened."), code="gift_brace", line=start
-        )
-    if closing < 0 or "{" in text[opening + 1 : closing]:
-        raise Invalid(N_("Line {line}: unclosed answer block (a {{ without its }})."), code="gift_brace", line=start)
-    before, body, after = text[:opening], text[opening + 1 : closing].strip(), text[closing + 1 :]
-    if "{" in after or "}" in after:
-        raise Invalid(
-            N_("Line {line}: a question has exactly one answer block {{…}}; escape other braces as \\{{ and \\}}."),
+            N_("Line {line}: a }} closes an answer block that was never opened."),
             code="gift_brace",
             line=start,
         )
-    question_text = _clean(f"{before.rstrip()} _____ {after.lstrip()}" if after.strip() else before, block=True)
+    if closing < 0 or "{" in text[opening + 1 : closing]:
+        raise Invalid(
+            N_("Line {line}: unclosed answer block (a {{ without its }})."), code="gift_brace", line=start
+        )
+    before, body, after = text[:opening], text[opening + 1 : closing].strip(), text[closing + 1 :]
+    if "{" in after or "}" in after:
+        raise Invalid(
+            N_(
+                "Line {line}: a question has exactly one answer block {{…}}; escape other braces as \\{{"
+                " and \\}}."
+            ),
+            code="gift_brace",
+            line=start,
+        )
+    question_text = _clean(
+        f"{before.rstrip()} _____ {after.lstrip()}" if after.strip() else before, block=True
+    )
 
     general_feedback = ""
     if "####" in body:
@@ -184,10 +201,14 @@ def _parse_block(start: int, lines: list[str], position: int) -> Question | None
 
     qid = _question_id(title, position)
     if not body:
-        raise Invalid(N_("Line {line}: essay questions ({{}}) are not supported."), code="gift_unsupported", line=start)
+        raise Invalid(
+            N_("Line {line}: essay questions ({{}}) are not supported."), code="gift_unsupported", line=start
+        )
     if body.startswith("#"):
         raise Invalid(
-            N_("Line {line}: numerical questions ({{#…}}) are not supported."), code="gift_unsupported", line=start
+            N_("Line {line}: numerical questions ({{#…}}) are not supported."),
+            code="gift_unsupported",
+            line=start,
         )
     if "->" in body:
         raise Invalid(
@@ -199,7 +220,9 @@ def _parse_block(start: int, lines: list[str], position: int) -> Question | None
         if head.strip().upper() in _TRUE_FALSE:
             answer = _TRUE_FALSE[head.strip().upper()]
             wrong_feedback, _, right_feedback = tail.partition("#")
-            explanation = general_feedback or _clean(right_feedback, block=True) or _clean(wrong_feedback, block=True)
+            explanation = (
+                general_feedback or _clean(right_feedback, block=True) or _clean(wrong_feedback, block=True)
+            )
             return Question(
                 id=qid,
                 kind="true_false",
@@ -223,10 +246,12 @@ def _parse_block(start: int, lines: list[str], position: int) -> Question | None
     answers = _split_answers(body, start)
     if len(answers) < 2:
         raise Invalid(
-            N_("Line {line}: a multiple-choice question needs at least two answers."), code="gift_answer", line=start
+            N_("Line {line}: a multiple-choice question needs at least two answers."),
+            code="gift_answer",
+            line=start,
         )
     if any(a.marker == "=" for a in answers):
-        # Moodle: an `=` answer makes it single choice; other answers are wrong unless weighted (partial credit).
+        # Moodle: an `=` answer makes it single choice; the others are wrong unless weighted (partial credit).
         _no_partial_credit(answers, start)
         if sum(a.marker == "=" for a in answers) > 1:
             raise Invalid(

@@ -4,10 +4,11 @@ Grading rules (SPEC §6: grading on the server only; a question is right or wron
 - single, true_false: right iff the learner chose exactly the right option.
 - multiple: all-or-nothing: right iff the chosen set equals the set of right options. No partial credit, so
   ticking every box never earns points, and the score stays a plain count of points that learners understand.
-- short: right iff the typed text matches an accepted answer after NFC, case folding, trimming and collapsing inner
-  white space (`"  VNeID "` == `"vneid"`). Diacritics matter: a Vietnamese word with another tone mark is another
-  word (`"Hà Nội"` ≠ `"Ha Noi"`, `"bàn"` ≠ `"bán"`). Only the tone mark's *position* is ignored, because both
-  spellings are correct Vietnamese and depend on the keyboard's setting (`"hoà"` == `"hòa"`, `"thuỷ"` == `"thủy"`).
+- short: right iff the typed text matches an accepted answer after NFC, case folding, trimming and collapsing
+  inner white space (`"  VNeID "` == `"vneid"`). Diacritics matter: a Vietnamese word with another tone mark
+  is another word (`"Hà Nội"` ≠ `"Ha Noi"`, `"bàn"` ≠ `"bán"`). Only the tone mark's *position* is ignored,
+  because both spellings are correct Vietnamese and depend on the keyboard's setting (`"hoà"` == `"hòa"`,
+  `"thuỷ"` == `"thủy"`).
 - An answer that is missing, malformed, names an unknown option or is too long is wrong; it never raises.
   Answers for questions that are not in the attempt are ignored.
 """
@@ -32,7 +33,7 @@ _TOKENS = re.compile(r"\S+")
 
 
 def draw_questions(bank: Sequence[Question], n: int | None, rng: random.Random) -> list[Question]:
-    """Draw `n` questions at random without replacement, kept in bank order; all of them when n is None or ≥ size."""
+    """`n` questions at random without replacement, in bank order; all of them when n is None or ≥ size."""
     if n is None or n >= len(bank):
         return list(bank)
     if n < 1:
@@ -42,7 +43,7 @@ def draw_questions(bank: Sequence[Question], n: int | None, rng: random.Random) 
 
 
 def shuffle_options(question: Question, rng: random.Random) -> Question:
-    """A copy with its options in random order; ids stay with their options. True/false keeps Đúng before Sai."""
+    """A copy with its options in random order; ids stay with their options. True/false keeps Đúng, Sai."""
     if question.kind not in ("single", "multiple"):
         return question
     options = list(question.options)
@@ -62,7 +63,7 @@ def public_question(question: Question) -> dict[str, Any]:
 
 
 def short_answer_key(text: str) -> str:
-    """The form short answers are compared in: NFC, case-folded, spaces collapsed, tone mark placed per word."""
+    """The form short answers are compared in: NFC, case-folded, spaces collapsed, tone marks per word."""
     folded = unicodedata.normalize("NFD", nfc(nfc(text).casefold()))
     return _TOKENS.sub(_tone_last, folded)
 
@@ -140,7 +141,9 @@ def grade(
     results = []
     for question in questions:
         correct = is_correct(question, answers.get(question.id))
-        results.append(QuestionResult(question.id, correct, question.points if correct else 0, question.points))
+        results.append(
+            QuestionResult(question.id, correct, question.points if correct else 0, question.points)
+        )
     score = sum(r.points for r in results)
     max_score = sum(r.max_points for r in results)
     percent = round(100 * score / max_score, 2) if max_score else 0.0

@@ -155,7 +155,8 @@ def _replace_question(q: str, new: str) -> str:
         (
             _replace_question(
                 "q02",
-                "  - id: q02\n    kind: multiple\n    text: Chọn\n    options:\n      - text: A\n      - text: B\n",
+                "  - id: q02\n    kind: multiple\n    text: Chọn\n"
+                "    options:\n      - text: A\n      - text: B\n",
             ),
             "Question q02 (line 18): a multiple-choice question needs at least one correct option.",
         ),
@@ -175,21 +176,51 @@ def _replace_question(q: str, new: str) -> str:
             QUIZ.replace("  - id: q04\n", "  - id: q01\n"),
             "Line 35: the question id q01 is already used on line 9.",
         ),
-        (QUIZ.replace("pass_percent: 70", "pass_percent: 170"), "Line 2: pass_percent must be a number from 0 to 100."),
-        (QUIZ.replace("pass_percent: 70", "pass_percent: -1"), "Line 2: pass_percent must be a number from 0 to 100."),
+        (
+            QUIZ.replace("pass_percent: 70", "pass_percent: 170"),
+            "Line 2: pass_percent must be a number from 0 to 100.",
+        ),
+        (
+            QUIZ.replace("pass_percent: 70", "pass_percent: -1"),
+            "Line 2: pass_percent must be a number from 0 to 100.",
+        ),
         (QUIZ.replace("pass_percent: 70", "pass_percent: bảy mươi"), "Line 2: pass_percent must be"),
         (QUIZ.replace("draw: 3", "draw: 5"), "Line 5: the quiz draws 5 questions but its bank has only 4."),
-        (QUIZ.replace("draw: 3", "draw: 0"), "Line 5: draw must be a whole number of at least 1, or left out."),
-        (QUIZ.replace("max_attempts: 3", "max_attempts: 2.5"), "Line 4: max_attempts must be a whole number"),
-        (QUIZ.replace("time_limit_minutes: 20", "time_limit_minutes: true"), "Line 3: time_limit_minutes must"),
-        (QUIZ.replace("shuffle_options: true", "shuffle_options: 1"), "Line 6: shuffle_options must be true or false."),
-        (QUIZ.replace("show_review: false", "show_reveiw: false"), "Line 7: unknown key show_reveiw; allowed here:"),
-        (QUIZ.replace("        correct: true\n      - text: \"Zalo\"", "        corect: true\n      - text: \"Zalo\""),
-         "Line 14: unknown key corect; allowed here: correct, text."),
-        (QUIZ.replace("    explanation: \"VNeID", "    explaination: \"VNeID"), "Line 17: unknown key explaination"),
-        (QUIZ.replace("    kind: short\n", "    kind: essay\n"), "Question q04 (line 35): unknown kind essay;"),
         (
-            QUIZ.replace("    answers: [\"VNeID\", \"ứng dụng VNeID\"]\n", "    options: [{text: A}, {text: B}]\n"),
+            QUIZ.replace("draw: 3", "draw: 0"),
+            "Line 5: draw must be a whole number of at least 1, or left out.",
+        ),
+        (QUIZ.replace("max_attempts: 3", "max_attempts: 2.5"), "Line 4: max_attempts must be a whole number"),
+        (
+            QUIZ.replace("time_limit_minutes: 20", "time_limit_minutes: true"),
+            "Line 3: time_limit_minutes must",
+        ),
+        (
+            QUIZ.replace("shuffle_options: true", "shuffle_options: 1"),
+            "Line 6: shuffle_options must be true or false.",
+        ),
+        (
+            QUIZ.replace("show_review: false", "show_reveiw: false"),
+            "Line 7: unknown key show_reveiw; allowed here:",
+        ),
+        (
+            QUIZ.replace(
+                '        correct: true\n      - text: "Zalo"', '        corect: true\n      - text: "Zalo"'
+            ),
+            "Line 14: unknown key corect; allowed here: correct, text.",
+        ),
+        (
+            QUIZ.replace('    explanation: "VNeID', '    explaination: "VNeID'),
+            "Line 17: unknown key explaination",
+        ),
+        (
+            QUIZ.replace("    kind: short\n", "    kind: essay\n"),
+            "Question q04 (line 35): unknown kind essay;",
+        ),
+        (
+            QUIZ.replace(
+                '    answers: ["VNeID", "ứng dụng VNeID"]\n', "    options: [{text: A}, {text: B}]\n"
+            ),
             "Question q04 (line 35): options does not belong in a short question.",
         ),
         (
@@ -204,13 +235,16 @@ def _replace_question(q: str, new: str) -> str:
             "Question q04 (line 35): the question text is missing.",
         ),
         (QUIZ.replace('    text: "Tên ứng dụng', '    text: "  "\n    x: "'), "Line 38: unknown key x"),
-        (QUIZ.replace("    points: 2\n", "    points: 0\n"), "Question q02 (line 18): points must be a whole number"),
+        (
+            QUIZ.replace("    points: 2\n", "    points: 0\n"),
+            "Question q02 (line 18): points must be a whole number",
+        ),
         (
             QUIZ.replace('      - text: "Facebook"\n', '      - text: "zalo"\n'),
             "Question q01 (line 9): the option “zalo” appears twice.",
         ),
         (
-            QUIZ.replace('      - text: "Facebook"\n', "      - text: \"\"\n"),
+            QUIZ.replace('      - text: "Facebook"\n', '      - text: ""\n'),
             "Question q01 (line 9): an option has no text.",
         ),
         (
@@ -225,7 +259,10 @@ def _replace_question(q: str, new: str) -> str:
             QUIZ.replace('      - text: "Zalo"\n      - text: "Facebook"\n', ""),
             "Question q01 (line 9): a question needs at least two options.",
         ),
-        (QUIZ.replace('      - text: "Zalo"\n', "      - text: yes\n"), "Line 15: write text as quoted text."),
+        (
+            QUIZ.replace('      - text: "Zalo"\n', "      - text: yes\n"),
+            "Line 15: write text as quoted text.",
+        ),
         (QUIZ.replace('title: "Kiểm tra cuối khóa"', 'title: ""'), "Line 1: the quiz needs a title."),
         (QUIZ.replace("questions:\n", "questions: q01\nx:\n"), "Line 9: unknown key x"),
         ("title: T\nquestions: q01\n", "Line 2: questions must be a list."),

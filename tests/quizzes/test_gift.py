@@ -28,7 +28,8 @@ BANK = """\
 }
 
 // Câu đúng/sai
-::sai-1::Cơ quan công an có thể yêu cầu người dân chuyển tiền qua điện thoại để "phục vụ điều tra".{FALSE#Sai rồi.#Chính xác: công an không bao giờ làm vậy.}
+::sai-1::Công an có thể yêu cầu người dân chuyển tiền qua điện thoại để "phục vụ điều tra".
+{FALSE#Sai rồi.#Chính xác: công an không làm vậy.}
 
 ::dung-1::VNeID là ứng dụng định danh điện tử quốc gia.{T}
 
@@ -47,11 +48,21 @@ def message(exc: pytest.ExceptionInfo[Invalid]) -> str:
 def test_a_realistic_vietnamese_bank() -> None:
     questions = parse_gift(BANK)
     assert [q.id for q in questions] == ["otp-1", "mat-khau", "sai-1", "dung-1", "vneid", "q06", "q07"]
-    assert [q.kind for q in questions] == ["single", "multiple", "true_false", "true_false", "short", "true_false", "short"]
-    assert [q.line for q in questions] == [4, 10, 18, 20, 22, 24, 26]
+    assert [q.kind for q in questions] == [
+        "single",
+        "multiple",
+        "true_false",
+        "true_false",
+        "short",
+        "true_false",
+        "short",
+    ]
+    assert [q.line for q in questions] == [4, 10, 18, 21, 23, 25, 27]
 
     otp, password, false_statement, true_statement, vneid, escapes, missing_word = questions
-    assert otp.text == "Khi có người gọi điện tự xưng là **nhân viên ngân hàng** và xin mã OTP, bạn nên làm gì?"
+    assert (
+        otp.text == "Khi có người gọi điện tự xưng là **nhân viên ngân hàng** và xin mã OTP, bạn nên làm gì?"
+    )
     assert otp.options == (
         Option("a", "Từ chối và gọi lại tổng đài chính thức của ngân hàng", correct=True),
         Option("b", "Đọc mã OTP để được hỗ trợ nhanh"),
@@ -64,14 +75,17 @@ def test_a_realistic_vietnamese_bank() -> None:
 
     assert false_statement.correct_option_ids == {"false"}
     assert [o.text for o in false_statement.options] == ["Đúng", "Sai"]
-    assert false_statement.explanation == "Chính xác: công an không bao giờ làm vậy."
+    assert false_statement.explanation == "Chính xác: công an không làm vậy."
     assert true_statement.correct_option_ids == {"true"}
 
     assert vneid.answers == ("VNeID", "ứng dụng VNeID")
     assert vneid.explanation == "Đúng vậy."
     assert vneid.options == ()
 
-    assert escapes.text == "Số điện thoại của tổng đài hỗ trợ là 1900 {miễn phí} = 0đ, ký hiệu ~ và # và tỉ lệ 1:1."
+    assert (
+        escapes.text
+        == "Số điện thoại của tổng đài hỗ trợ là 1900 {miễn phí} = 0đ, ký hiệu ~ và # và tỉ lệ 1:1."
+    )
     assert missing_word.text == "Đường dây nóng chống lừa đảo ở _____ là một kênh hữu ích."
     assert missing_word.answers == ("Hải Phòng",)
 
@@ -103,7 +117,10 @@ def test_format_tags_are_dropped_and_text_kept() -> None:
 
 
 def test_comments_blank_lines_crlf_bom_and_nfd_input() -> None:
-    text = "\ufeff// đầu tệp\r\n::a::Câu một?{T}\r\n// giữa câu hỏi không tách câu\r\n\r\n\r\n::b::Câu hai?{F}\r\n"
+    text = (
+        "\ufeff// đầu tệp\r\n::a::Câu một?{T}\r\n// giữa câu hỏi không tách câu\r\n\r\n\r\n"
+        "::b::Câu hai?{F}\r\n"
+    )
     questions = parse_gift(unicodedata.normalize("NFD", text))
     assert [q.id for q in questions] == ["a", "b"]
     assert [q.line for q in questions] == [2, 6]
@@ -165,7 +182,10 @@ def _with_bad_question_on_line_14(bad: str) -> str:
         ("::x::Câu hỏi {=A {~B}", "Line 14: unclosed answer block"),
         ("::x::Câu hỏi =A ~B}", "Line 14: a } closes an answer block that was never opened."),
         ("::x::Câu {=A ~B} và {=C ~D}", "Line 14: a question has exactly one answer block"),
-        ("::x::Ghép tỉnh với tỉnh lỵ {=Quảng Ninh -> Hạ Long =Hải Phòng -> Hải Phòng}", "Line 14: matching questions"),
+        (
+            "::x::Ghép tỉnh với tỉnh lỵ {=Quảng Ninh -> Hạ Long =Hải Phòng -> Hải Phòng}",
+            "Line 14: matching questions",
+        ),
         ("::x::Năm thành lập?{#1945:1}", "Line 14: numerical questions ({#…}) are not supported."),
         ("::x::Trình bày ý kiến của bạn.{}", "Line 14: essay questions ({}) are not supported."),
         ("::x::Đây chỉ là đoạn mô tả.", "Line 14: the question has no answer block {…}"),
