@@ -64,6 +64,15 @@ def _balanced(pdf: FPDF, text: str) -> str:
     return " ".join(words[:best]) + "\n" + " ".join(words[best:])
 
 
+def _truncate(pdf: FPDF, text: str, width: float) -> str:
+    """`text`, cut short with an ellipsis if it is still wider than `width` at the current font size."""
+    if pdf.get_string_width(text) <= width:
+        return text
+    while text and pdf.get_string_width(text + "…") > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
 def _centred(pdf: FPDF, text: str, height: float) -> None:
     pdf.multi_cell(0, height, text, align="C", new_x="LMARGIN", new_y="NEXT")
 
@@ -89,6 +98,8 @@ def render_certificate_pdf(
     learner_name, course_title, tenant_name, code = (
         nfc(v) for v in (learner_name, course_title, tenant_name, code)
     )
+    if not (learner_name and course_title and tenant_name and code):
+        raise ValueError("a certificate needs a learner name, a course title, a portal name and a code")
 
     def t(message: str, **params: str) -> str:
         return translate(lang, message, **params)
@@ -133,8 +144,11 @@ def render_certificate_pdf(
     pdf.set_font(FAMILY, "", 13)
     _centred(pdf, t(N_("Awarded to")), 7)
     pdf.set_text_color(20, 20, 20)
-    _fit_font(pdf, learner_name, "B", 32, 18, line_width)
-    _centred(pdf, learner_name, 15)
+    _fit_font(pdf, learner_name, "B", 32, 20, line_width)
+    if pdf.get_string_width(learner_name) > line_width:
+        _centred(pdf, _balanced(pdf, learner_name), 10)
+    else:
+        _centred(pdf, learner_name, 15)
 
     pdf.ln(2)
     pdf.set_text_color(60, 60, 60)
@@ -169,8 +183,8 @@ def render_certificate_pdf(
         pdf.cell(label_w, 7, f"{label}:")
         pdf.set_xy(value_x, y)
         pdf.set_text_color(20, 20, 20)
-        _fit_font(pdf, value, "B", 12, 8, qr_x - value_x - 6)
-        pdf.cell(qr_x - value_x - 6, 7, value)
+        _fit_font(pdf, value, "B", 12, 8, qr_x - value_x - 8)
+        pdf.cell(qr_x - value_x - 6, 7, _truncate(pdf, value, qr_x - value_x - 8))
         y += 8
 
     # The verification address in full, for readers without a phone camera.

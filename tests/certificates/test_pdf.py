@@ -96,6 +96,20 @@ def test_a_long_course_title_wraps_onto_two_lines() -> None:
     assert title in re.sub(r"\s+", " ", text)
 
 
+def test_a_long_name_is_printed_whole_on_two_lines_and_a_long_portal_name_is_shortened() -> None:
+    name = "Tôn Nữ Thị Phương Thảo Nguyễn Phúc Vĩnh Long Hoàng Quý Công Chúa Bảo Bảo"
+    portal = "Cổng đào tạo chuyển đổi số tỉnh Quảng Ngãi " * 3
+    text = re.sub(r"\s+", " ", text_of(render(learner_name=name, tenant_name=portal)))
+    assert name in text
+    assert "Cổng đào tạo chuyển đổi số tỉnh Quảng Ngãi Cổng đào t" in text and "…" in text
+
+
+@pytest.mark.parametrize("field", ["learner_name", "course_title", "tenant_name", "code"])
+def test_a_certificate_needs_every_part(field: str) -> None:
+    with pytest.raises(ValueError):
+        render(**{field: "   "})
+
+
 def test_english_labels_for_an_english_reader() -> None:
     text = text_of(render(lang="en"))
     assert "CERTIFICATE" in text and "Course completion" in text and "Nguyễn Thị Ánh Tuyết" in text
