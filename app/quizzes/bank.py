@@ -150,6 +150,8 @@ def check_question(q: Question) -> None:
             max=MAX_OPTIONS,
             **where,
         )
+    if len({o.id for o in q.options}) != len(q.options):
+        raise Invalid(N_("Question {question} (line {line}): two options have the same id."), **where)
     seen: set[str] = set()
     for option in q.options:
         if not option.text:

@@ -314,6 +314,10 @@ def test_check_bank_rejects_questions_built_in_code_that_could_not_be_graded() -
         check_bank([Question(id="q2", kind="short", text="?", answers=("",))])
     with pytest.raises(Invalid):
         check_bank([Question(id="q2", kind="oops", text="?")])  # type: ignore[arg-type]
+    with pytest.raises(Invalid):
+        check_bank(
+            [Question(id="q2", kind="multiple", text="?", options=(Option("a", "A", True), Option("a", "B")))]
+        )
 
 
 def test_load_quiz_file_reads_yaml_and_a_gift_bank_beside_it(tmp_path: Path) -> None:
