@@ -1,0 +1,29 @@
+"""Quiz limits and defaults (SPEC §6): one place, so the YAML parser, the GIFT parser and the pages agree."""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+QuestionKind = Literal["single", "multiple", "true_false", "short"]
+QUESTION_KINDS: Final[tuple[QuestionKind, ...]] = ("single", "multiple", "true_false", "short")
+
+# Defaults for settings a quiz file leaves out.
+DEFAULT_PASS_PERCENT: Final = 70.0
+DEFAULT_POINTS: Final = 1
+DEFAULT_SHUFFLE_OPTIONS: Final = True
+DEFAULT_SHOW_REVIEW: Final = True
+
+# Option ids are letters in file order (a, b, c, …): stable while an author edits option text.
+OPTION_IDS: Final = "abcdefghijklmnopqrstuvwxyz"
+MAX_OPTIONS: Final = len(OPTION_IDS)
+
+# A true/false question becomes two options, always in this order and never shuffled.
+TRUE_OPTION_ID: Final = "true"
+FALSE_OPTION_ID: Final = "false"
+TRUE_TEXT: Final = "Đúng"
+FALSE_TEXT: Final = "Sai"
+
+# Question ids appear in form field names and stored answers.
+QUESTION_ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+MAX_POINTS: Final = 100
+MAX_SHORT_ANSWER_LENGTH: Final = 500
