@@ -117,8 +117,12 @@ def app_instance(settings: Settings, engine: Engine):  # type: ignore[no-untyped
 def app(app_instance, session_factory):  # type: ignore[no-untyped-def]
     from app.accounts.throttle import MemoryFailureCounter
 
+    from app.imports.jobs import inline_runner
+
     app_instance.state.session_factory = session_factory
     app_instance.state.failure_counter = MemoryFailureCounter()
+    # Background imports run inline: a thread would share the test's single connection.
+    app_instance.state.job_runner = inline_runner
     return app_instance
 
 
