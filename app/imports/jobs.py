@@ -167,15 +167,8 @@ def execute_job(
                 actor_id=actor_id,
                 client_address=client_address,
             )
-            job = get_job(session, job_id)
-            job.result = outcome.as_dict()
-            job.status, job.progress, job.error = DONE, 100, None
-            job.dry_run = not commit
-            job.finished_at = job.updated_at = utcnow()
-            if commit:
-                job.committed = True
-                job.source = None  # personal data no longer needed once applied
-                job.credentials_batch_id = outcome.credentials_batch_id
+            # The result is written in the import's own transaction: done with all rows, or nothing.
+            store_outcome(get_job(session, job_id), outcome, commit=commit)
             session.commit()
     except Exception as exc:
         log.exception("import job %s failed", job_id)
@@ -197,3 +190,37 @@ def _fail(factory: sessionmaker[Session], job_id: int, tenant_id: int, exc: Exce
         job.status, job.error = FAILED, message[:500]
         job.finished_at = job.updated_at = utcnow()
         s.commit()
+
+
+def store_outcome(job: ImportJob, outcome: service.ImportOutcome, *, commit: bool) -> None:
+    job.result = outcome.as_dict()
+    job.status, job.progress, job.error = DONE, 100, None
+    job.dry_run = not commit
+    job.total_rows = outcome.total
+    job.finished_at = job.updated_at = utcnow()
+    if commit:
+        job.committed = True
+        job.source = None
+        job.credentials_batch_id = outcome.credentials_batch_id
+
+
+def error_report(session: Session, job: ImportJob) -> tuple[list[str], list[list[str]]]:
+    """The rows with errors, as uploaded plus a column of messages, so the admin can fix them and re-upload.
+    Once the file has been erased, just (row, column, message)."""
+    from app.core.spreadsheets import read_table
+
+    result = job_result(session, job) or {}
+    errors: dict[int, list[str]] = {}
+    for e in result.get("errors", []):
+        errors.setdefault(e["row"], []).append(f"{e['column']}: {e['message']}")
+    errors_label = i18n.translate(job.lang, N_("Errors"))
+    row_label = i18n.translate(job.lang, N_("Row"))
+    data = job_source(session, job)
+    if data is None:
+        flat = [[str(e["row"]), e["column"], e["message"]] for e in result.get("errors", [])]
+        return [row_label, i18n.translate(job.lang, N_("Column")), errors_label], flat
+    table = read_table(data)
+    rows = [
+        [*record, str(number), "; ".join(errors[number])] for number, record in table.rows if number in errors
+    ]
+    return [*table.headers, row_label, errors_label], rows
