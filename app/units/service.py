@@ -130,6 +130,7 @@ class _UnitRow:
     name: str
     kind: str
     parent_key: str | None
+    parent: str = ""
     ok: bool = True
 
 
@@ -163,7 +164,7 @@ def import_units(session: Session, data: bytes, *, lang: str, dry_run: bool) -> 
             continue
         outcome.total += 1
         code, name, kind_text, parent = (cell(record, f) for f in ("code", "name", "kind", "parent"))
-        item = _UnitRow(number, code, code_key(code), name, "", code_key(parent) if parent else None)
+        item = _UnitRow(number, code, code_key(code), name, "", code_key(parent) if parent else None, parent)
         if not code or len(code) > MAX_CODE:
             outcome.error(
                 number, labels["code"], N_("A unit needs a code of at most {n} characters."), n=MAX_CODE
@@ -217,9 +218,10 @@ def import_units(session: Session, data: bytes, *, lang: str, dry_run: bool) -> 
                 r.row,
                 parent_label,
                 N_("The parent unit {code} is neither in the file nor in the portal."),
-                code=r.parent_key,
+                code=r.parent,
             )
             r.ok = False
+    display = {key: u.code for key, u in existing.items()} | {r.key: r.code for r in in_file.values()}
     for r in rows:
         if not r.ok:
             continue
@@ -234,7 +236,7 @@ def import_units(session: Session, data: bytes, *, lang: str, dry_run: bool) -> 
                 r.row,
                 parent_label,
                 N_("The parents form a cycle: {codes}."),
-                codes=" → ".join([*loop, current]),
+                codes=" → ".join(display.get(k, k) for k in [*loop, current]),
             )
             r.ok = False
     # A row whose parent row failed cannot be placed either.
