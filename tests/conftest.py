@@ -116,7 +116,6 @@ def app_instance(settings: Settings, engine: Engine):  # type: ignore[no-untyped
 @pytest.fixture()
 def app(app_instance, session_factory):  # type: ignore[no-untyped-def]
     from app.accounts.throttle import MemoryFailureCounter
-
     from app.imports.jobs import inline_runner
 
     app_instance.state.session_factory = session_factory

@@ -191,7 +191,7 @@ def _ensure_unique(
 
 
 # The unambiguous alphabet of printed one-time passwords (no 0/O, 1/l/I): 31 symbols, ~4.95 bits each.
-INITIAL_SECRET_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+INITIAL_SECRET_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - an alphabet, not a secret
 INITIAL_SECRET_LENGTH = 12  # 12 × 4.95 ≈ 59 bits
 
 

@@ -1,8 +1,8 @@
 """Reading uploaded tables (CSV in UTF-8/UTF-16, XLSX) and writing spreadsheets that cannot inject formulas.
 
 Admins upload what Excel saves: "CSV UTF-8" (with a BOM), plain UTF-8 CSV, "Unicode text" (UTF-16 with a BOM,
-tab-separated) or an XLSX workbook. Anything else — a legacy code page such as Windows-1258 — is refused with a
-clear message instead of being guessed, so no mojibake ever reaches the database.
+tab-separated) or an XLSX workbook. Anything else — a legacy code page such as Windows-1258 — is refused
+with a clear message instead of being guessed, so no mojibake ever reaches the database.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 @dataclass
 class Table:
-    """An uploaded table: its header cells and an iterator over data rows (with their spreadsheet row number)."""
+    """An uploaded table: header cells and an iterator over data rows with their spreadsheet row number."""
 
     headers: list[str]
     rows: Iterator[tuple[int, list[str]]]
@@ -159,14 +159,14 @@ def estimate_rows(data: bytes) -> int:
 
 
 def safe_cell(value: Any) -> Any:
-    """Neutralise spreadsheet formulas: text starting with =, +, -, @ (or tab/CR) gets a leading apostrophe."""
+    """Neutralise formulas: text starting with =, +, -, @ (or tab/CR) gets a leading apostrophe."""
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value
 
 
 def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str = "Sheet1") -> bytes:
-    """A one-sheet XLSX workbook (streamed, so 100,000 rows stay small in memory); every cell is neutralised."""
+    """A one-sheet XLSX workbook, streamed (100,000 rows stay small in memory); every cell neutralised."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)

@@ -1,8 +1,8 @@
 """The sign-in details of newly imported accounts: stored encrypted, handed out once, as XLSX and PDF slips.
 
-The plaintext one-time passwords exist only in memory while an import commits and in the download. At rest they
-are encrypted with Fernet (AES-128-CBC + HMAC-SHA256) under a key derived from SECRET_KEY, and erased on the
-first download or when the download window (CREDENTIALS_DOWNLOAD_HOURS) closes, whichever comes first.
+The plaintext one-time passwords exist only in memory while an import commits and in the download. At
+rest they are encrypted with Fernet (AES-128-CBC + HMAC-SHA256) under a key derived from SECRET_KEY, and
+erased on the first download or when the download window (CREDENTIALS_DOWNLOAD_HOURS) closes.
 """
 
 from __future__ import annotations
@@ -123,7 +123,8 @@ def take_batch(
         session.refresh(batch)
         raise Conflict(
             N_(
-                "These sign-in details were already downloaded on {date}. Reset a password to issue a new one."
+                "These sign-in details were already downloaded on {date}. "
+                "Reset a password to issue a new one."
             ),
             code="credentials_taken",
             date=i18n.format_datetime("vi", batch.downloaded_at),
@@ -178,7 +179,7 @@ def credentials_xlsx(creds: Credentials, *, lang: str, portal_url: str) -> bytes
 
 
 def credentials_pdf(creds: Credentials, *, lang: str, portal_url: str, portal_name: str) -> bytes:
-    """Printable slips, 8 per A4 page (2 × 4), each with the portal address and a QR code to its sign-in page."""
+    """Printable slips, 8 per A4 page (2 × 4), with the portal address and a QR code to its sign-in page."""
     import segno
     from fpdf import FPDF
 
@@ -230,7 +231,8 @@ def credentials_pdf(creds: Credentials, *, lang: str, portal_url: str, portal_na
             3.5,
             t(
                 N_(
-                    "Sign in at {url}. This password works once, until {date}: choose your own at first sign-in."
+                    "Sign in at {url}. This password works once, until {date}: "
+                    "choose your own at first sign-in."
                 ),
                 url=login_url,
                 date=expires,

@@ -1,8 +1,8 @@
-"""Import jobs: an uploaded file previewed and committed, in the request (small files) or in a background thread.
+"""Import jobs: an uploaded file previewed and committed, in the request (small files) or a background thread.
 
-Job state lives in the `import_job` table, so whichever worker receives the poll can answer it. A thread opens its
-own sessions bound to the job's tenant: one for the work, short ones for progress. The commit itself is one
-transaction that also records the job's result, so a job is either done with all its rows or failed with none.
+Job state lives in the `import_job` table, so whichever worker receives the poll can answer it. A thread
+opens its own sessions bound to the job's tenant: one for the work, short ones for progress. The commit is
+one transaction that also records the job's result: a job is done with all its rows, or failed with none.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Import jobs (state any worker can answer a poll from) and the encrypted, download-once credential batches."""
+"""Import jobs (state any worker can answer a poll from) and encrypted, download-once credential batches."""
 
 from __future__ import annotations
 

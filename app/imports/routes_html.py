@@ -181,7 +181,10 @@ def import_errors(
     return Response(
         content,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="loi-nhap-{job_id}.xlsx"', "Cache-Control": "no-store"},
+        headers={
+            "Content-Disposition": f'attachment; filename="loi-nhap-{job_id}.xlsx"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -208,7 +211,9 @@ def take_credentials(
         creds,
         format,
         lang=request_language(request),
-        portal_url=credentials.portal_url(tenant.slug, settings.base_domain, production=settings.is_production),
+        portal_url=credentials.portal_url(
+            tenant.slug, settings.base_domain, production=settings.is_production
+        ),
         portal_name=tenant.display_name,
     )
     return Response(

@@ -12,9 +12,9 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.accounts import service as accounts
@@ -387,7 +387,7 @@ def apply_plan(
 ) -> int | None:
     """Write the plan (inside the caller's transaction). Returns the credential batch id, if any."""
     conn = session.connection()
-    table = User.__table__
+    table = cast(Table, User.__table__)
     now = utcnow()
     expires = now + dt.timedelta(days=options.initial_password_days)
     issued: list[list[str]] = []
@@ -467,7 +467,7 @@ def import_accounts(
     client_address: str | None = None,
     progress: ProgressFn | None = None,
 ) -> ImportOutcome:
-    """The whole import in the caller's transaction: a dry run writes nothing; a commit writes all valid rows."""
+    """The whole import in the caller's transaction: a dry run writes nothing, a commit all valid rows."""
     parsed = parse_accounts(session, data, lang=lang, dry_run=dry_run, options=options, progress=progress)
     return finish_import(
         session,

@@ -1,4 +1,4 @@
-"""Unit kinds (SPEC §4) and the words admins use for them in spreadsheets, folded (no diacritics, lower case)."""
+"""Unit kinds (SPEC §4) and the words admins use for them in spreadsheets, folded (no accents, lower case)."""
 
 from __future__ import annotations
 

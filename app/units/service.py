@@ -1,4 +1,4 @@
-"""Units: listing, the tree, lookup by code or name, and import from CSV/XLSX (parents may come after children)."""
+"""Units: listing, the tree, lookup by code or name, import from CSV/XLSX (children may precede parents)."""
 
 from __future__ import annotations
 
@@ -287,8 +287,8 @@ def import_units(session: Session, data: bytes, *, lang: str, dry_run: bool) -> 
             unit.name, unit.name_folded, unit.kind = r.name, fold(r.name), r.kind
     session.flush()
     for r in valid:
-        parent = existing.get(r.parent_key) if r.parent_key else None
-        existing[r.key].parent_id = parent.id if parent else None
+        new_parent = existing.get(r.parent_key) if r.parent_key else None
+        existing[r.key].parent_id = new_parent.id if new_parent else None
     rebuild_paths(session, list(existing.values()))
     session.flush()
     return outcome

@@ -50,16 +50,16 @@ def test_dry_run_then_commit_then_same_file_again(world, db, client) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["created"], body["updated"], body["unchanged"]) == (2, 0, 0)
-    assert body["errors"] == [
-        {"row": 4, "column": "Số điện thoại", "message": body["errors"][0]["message"]}
-    ]
+    assert body["errors"] == [{"row": 4, "column": "Số điện thoại", "message": body["errors"][0]["message"]}]
     assert "số điện thoại" in body["errors"][0]["message"].lower()
     assert [row["cohort"] for row in body["rows"]] == ["Đợt 01", "Đợt 01", None]
     assert user_count(db, world.haiphong) == 3
 
     r = upload(client, CSV, dry_run=False)
     assert r.status_code == 200 and r.json()["created"] == 2
-    assert r.json()["credentials_url"] == f"/api/v1/users/import/credentials/{r.json()['credentials_batch_id']}"
+    assert (
+        r.json()["credentials_url"] == f"/api/v1/users/import/credentials/{r.json()['credentials_batch_id']}"
+    )
     assert user_count(db, world.haiphong) == 5
 
     r = upload(client, CSV, dry_run=False)
@@ -95,23 +95,34 @@ def test_one_time_password_first_sign_in_forced_change_then_argon2(world, db, cl
         assert an.password_hash.startswith("$argon2id$")
         assert an.initial_secret_hash is None and not an.must_change_password
     # The one-time password is gone; the new one works.
-    assert learner.post("/api/v1/auth/token", data={"username": "annv", "password": secret}).status_code == 401
-    assert learner.post("/api/v1/auth/token", data={"username": "annv", "password": "matkhau2025"}).status_code == 200
+    assert (
+        learner.post("/api/v1/auth/token", data={"username": "annv", "password": secret}).status_code == 401
+    )
+    assert (
+        learner.post("/api/v1/auth/token", data={"username": "annv", "password": "matkhau2025"}).status_code
+        == 200
+    )
 
 
 def test_expired_one_time_password_is_refused(world, db, client, make_client) -> None:
     client.login_api("admin")
     batch_id = upload(client, CSV, dry_run=False).json()["credentials_batch_id"]
-    rows = list(load_workbook(io.BytesIO(take(client, batch_id, "xlsx").content)).active.iter_rows(values_only=True))
+    rows = list(
+        load_workbook(io.BytesIO(take(client, batch_id, "xlsx").content)).active.iter_rows(values_only=True)
+    )
     secret = {row[1]: row[2] for row in rows[1:]}["hongdt"]
     with in_tenant(db, world.haiphong):
         db.execute(
-            update(User).where(User.username == "hongdt").values(initial_secret_expires_at=utcnow() - dt.timedelta(minutes=1))
+            update(User)
+            .where(User.username == "hongdt")
+            .values(initial_secret_expires_at=utcnow() - dt.timedelta(minutes=1))
         )
     r = make_client("haiphong").post("/api/v1/auth/token", data={"username": "hongdt", "password": secret})
     assert r.status_code == 401 and r.json()["code"] == "initial_password_expired"
     # A wrong guess is just a wrong password, not a hint that the account has a one-time password.
-    r = make_client("haiphong").post("/api/v1/auth/token", data={"username": "hongdt", "password": "abc123abc123"})
+    r = make_client("haiphong").post(
+        "/api/v1/auth/token", data={"username": "hongdt", "password": "abc123abc123"}
+    )
     assert r.json()["code"] == "bad_credentials"
 
 
@@ -129,11 +140,20 @@ def test_credentials_download_once_and_audited(world, db, client) -> None:
     assert again.status_code == 409 and again.json()["code"] == "credentials_taken"
     with in_tenant(db, world.haiphong):
         assert db.scalar(select(CredentialBatch.payload).where(CredentialBatch.id == batch_id)) is None
-        events = db.scalars(select(AuditEvent).where(AuditEvent.action == "admin.credentials_downloaded")).all()
+        events = db.scalars(
+            select(AuditEvent).where(AuditEvent.action == "admin.credentials_downloaded")
+        ).all()
         assert len(events) == 1
         assert events[0].actor_id == world.users["haiphong_admin"].id
         assert events[0].detail == {"accounts": 2, "format": "zip"}
-        assert db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "admin.accounts_imported")) == 1
+        assert (
+            db.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "admin.accounts_imported")
+            )
+            == 1
+        )
 
 
 def test_credentials_are_encrypted_at_rest_and_expire(world, db, client) -> None:
@@ -226,7 +246,7 @@ def test_another_provinces_admin_cannot_import_or_read(world, db, client, make_c
     assert take(client, batch_id, "xlsx").status_code == 200
 
 
-@pytest.mark.parametrize("value", ["=HYPERLINK(\"http://evil\")", "+1+2", "-3", "@SUM(A1)"])
+@pytest.mark.parametrize("value", ['=HYPERLINK("http://evil")', "+1+2", "-3", "@SUM(A1)"])
 def test_exports_neutralise_formulas(value) -> None:
     from app.core.spreadsheets import safe_cell, write_xlsx
 

@@ -58,7 +58,9 @@ def test_bad_encoding_is_shown_on_the_form(world, client) -> None:
     r = client.post(
         "/admin/imports/users",
         data={"csrf_token": token},
-        files={"file": ("ds.csv", "Họ và tên\nNguyễn Văn An\n".encode("cp1258", errors="replace"), "text/csv")},
+        files={
+            "file": ("ds.csv", "Họ và tên\nNguyễn Văn An\n".encode("cp1258", errors="replace"), "text/csv")
+        },
     )
     assert r.status_code == 422 and "UTF-8" in r.text
 

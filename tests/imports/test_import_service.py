@@ -54,7 +54,7 @@ def units(db, world) -> dict[str, int]:
 
 def test_vietnamese_headers_create_accounts_with_generated_usernames(db, world, units) -> None:
     text = HEADER + (
-        "Nguyễn Văn An,,an.nv@haiphong.gov.vn,0901 234 567,SYT,Chuyên viên,\"Cán bộ, công chức\",Đợt 01\n"
+        'Nguyễn Văn An,,an.nv@haiphong.gov.vn,0901 234 567,SYT,Chuyên viên,"Cán bộ, công chức",Đợt 01\n'
         "Đặng Thị Hồng,,,+84 98 765 4321,Xã An Lư,,Người dân,Đợt 01\n"
         "Nguyễn Văn An,,an2@haiphong.gov.vn,,SYT,,Tổ CNSCĐ,\n"
     )
@@ -197,7 +197,9 @@ def test_same_file_twice_changes_nothing_and_an_edit_updates_one_field(db, world
 
 
 def test_empty_cells_never_erase_and_usernames_match_first(db, world) -> None:
-    run(db, world.haiphong, "Họ và tên,Tên đăng nhập,Email,Số điện thoại\nLý Thu,thuly,thu@hp.vn,0903000003\n")
+    run(
+        db, world.haiphong, "Họ và tên,Tên đăng nhập,Email,Số điện thoại\nLý Thu,thuly,thu@hp.vn,0903000003\n"
+    )
     outcome = run(db, world.haiphong, "Họ và tên,Tên đăng nhập,Email\nLý Thị Thu,THULY,\n")
     assert outcome.updated == 1 and outcome.rows[0]["changes"] == ["full_name"]
     thu = users(db, world.haiphong)["thuly"]

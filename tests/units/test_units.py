@@ -41,7 +41,11 @@ def test_parents_after_children_and_materialised_paths(db, world) -> None:
     units = units_by_code(db, world.haiphong)
     hb, x01, t01 = units["HB"], units["X01"], units["T01"]
     assert (hb.kind, x01.kind, t01.kind) == ("district", "commune", "village")
-    assert units["TCN01"].kind == "team" and units["SYT"].kind == "department" and units["DN01"].kind == "enterprise"
+    assert (
+        units["TCN01"].kind == "team"
+        and units["SYT"].kind == "department"
+        and units["DN01"].kind == "enterprise"
+    )
     assert hb.path == f"/{hb.id}/" and x01.path == f"/{hb.id}/{x01.id}/"
     assert t01.path == f"/{hb.id}/{x01.id}/{t01.id}/" and t01.depth == 2
     with in_tenant(db, world.haiphong):
