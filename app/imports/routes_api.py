@@ -7,16 +7,80 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
 
 from app.accounts.deps import ApiAdmin
+from app.accounts.models import User
 from app.core.deps import AppSettings, DbSession, client_address
+from app.core.settings import Settings
 from app.core.spreadsheets import estimate_rows
 from app.imports import credentials, jobs, service
 from app.imports.deps import api_lang, import_options, job_runner, read_upload
 from app.imports.schemas import ImportResultRead, JobRead
 from app.tenancy.deps import CurrentTenant
+from app.tenancy.models import TenantContext
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
+
+
+def start_job(
+    request: Request,
+    background: BackgroundTasks,
+    settings: Settings,
+    *,
+    tenant_id: int,
+    admin_id: int,
+    job_id: int,
+    commit: bool,
+) -> None:
+    """Queue a job to run after the response's transaction has committed its row (thread; inline in tests)."""
+    work = partial(
+        jobs.execute_job,
+        request.app.state.session_factory,
+        tenant_id=tenant_id,
+        job_id=job_id,
+        commit=commit,
+        options=import_options(settings),
+        actor_id=admin_id,
+        client_address=client_address(request),
+    )
+    background.add_task(job_runner(request), work)
+
+
+def credentials_download(
+    request: Request,
+    session: Session,
+    tenant: TenantContext,
+    admin: User,
+    settings: Settings,
+    *,
+    batch_id: int,
+    fmt: str,
+    lang: str,
+) -> Response:
+    """The one download of a batch's sign-in details, as a file (API and page)."""
+    creds = credentials.take_batch(
+        session,
+        batch_id,
+        secret_key=settings.secret_key,
+        actor=admin,
+        fmt=fmt,
+        client_address=client_address(request),
+    )
+    content, media_type, filename = credentials.render_credentials(
+        creds,
+        fmt,
+        lang=lang,
+        portal_url=credentials.portal_url(
+            tenant.slug, settings.base_domain, production=settings.is_production
+        ),
+        portal_name=tenant.display_name,
+    )
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
 
 
 def credentials_url(batch_id: int | None) -> str | None:
@@ -53,18 +117,15 @@ def import_users(
         job = jobs.create_job(
             session, data=data, filename=file.filename or "", lang=lang, actor_id=admin.id, total_rows=rows
         )
-        work = partial(
-            jobs.execute_job,
-            request.app.state.session_factory,
+        start_job(
+            request,
+            background,
+            settings,
             tenant_id=tenant.id,
+            admin_id=admin.id,
             job_id=job.id,
             commit=not dry_run,
-            options=import_options(settings),
-            actor_id=admin.id,
-            client_address=client_address(request),
         )
-        # Started after the response's transaction has committed the job row.
-        background.add_task(job_runner(request), work)
         location = f"/api/v1/users/import/jobs/{job.id}"
         body = JobRead(
             id=job.id, status="running", progress=0, dry_run=not dry_run, total_rows=rows
@@ -101,26 +162,6 @@ def take_credentials(
     format: Annotated[str, Query(pattern="^(xlsx|pdf|zip)$")] = "zip",
 ) -> Response:
     """Download the new accounts' one-time passwords — once: the stored copy is erased by this call."""
-    creds = credentials.take_batch(
-        session,
-        batch_id,
-        secret_key=settings.secret_key,
-        actor=admin,
-        fmt=format,
-        client_address=client_address(request),
-    )
-    lang = api_lang(request)
-    content, media_type, filename = credentials.render_credentials(
-        creds,
-        format,
-        lang=lang,
-        portal_url=credentials.portal_url(
-            tenant.slug, settings.base_domain, production=settings.is_production
-        ),
-        portal_name=tenant.display_name,
-    )
-    return Response(
-        content,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    return credentials_download(
+        request, session, tenant, admin, settings, batch_id=batch_id, fmt=format, lang=api_lang(request)
     )

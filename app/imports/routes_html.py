@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated
 
 from fastapi import BackgroundTasks, File, Form, Request, UploadFile
@@ -12,39 +11,15 @@ from app.accounts.deps import PageAdmin
 from app.core import i18n
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.errors import N_, Conflict, DomainError
-from app.core.settings import Settings
 from app.core.spreadsheets import estimate_rows, write_xlsx
 from app.core.web import html_router, is_htmx, redirect, render, request_language
 from app.imports import credentials, jobs, service
-from app.imports.deps import import_options, job_runner, read_upload
+from app.imports.deps import import_options, read_upload
 from app.imports.models import DONE
+from app.imports.routes_api import credentials_download, start_job
 from app.tenancy.deps import CurrentTenant
-from app.tenancy.models import TenantContext
 
 router = html_router(prefix="/admin")
-
-
-def _start(
-    request: Request,
-    background: BackgroundTasks,
-    tenant: TenantContext,
-    settings: Settings,
-    admin_id: int,
-    job_id: int,
-    *,
-    commit: bool,
-) -> None:
-    work = partial(
-        jobs.execute_job,
-        request.app.state.session_factory,
-        tenant_id=tenant.id,
-        job_id=job_id,
-        commit=commit,
-        options=import_options(settings),
-        actor_id=admin_id,
-        client_address=client_address(request),
-    )
-    background.add_task(job_runner(request), work)
 
 
 @router.get("", name="admin:home")
@@ -81,7 +56,15 @@ def import_upload(
             job = jobs.create_job(
                 session, data=data, filename=filename, lang=lang, actor_id=admin.id, total_rows=rows
             )
-            _start(request, background, tenant, settings, admin.id, job.id, commit=False)
+            start_job(
+                request,
+                background,
+                settings,
+                tenant_id=tenant.id,
+                admin_id=admin.id,
+                job_id=job.id,
+                commit=False,
+            )
         else:
             outcome = service.import_accounts(
                 session,
@@ -154,7 +137,9 @@ def import_commit(
     if job.total_rows > settings.import_async_threshold_rows:
         job.status, job.progress, job.error = "pending", 0, None
         job.updated_at = jobs.utcnow()
-        _start(request, background, tenant, settings, admin.id, job.id, commit=True)
+        start_job(
+            request, background, settings, tenant_id=tenant.id, admin_id=admin.id, job_id=job.id, commit=True
+        )
     else:
         outcome = service.import_accounts(
             session,
@@ -199,25 +184,13 @@ def take_credentials(
     format: Annotated[str, Form(pattern="^(xlsx|pdf|zip)$")] = "zip",
 ) -> Response:
     """The one download of a batch's sign-in details (a POST: a prefetch must never consume it)."""
-    creds = credentials.take_batch(
+    return credentials_download(
+        request,
         session,
-        batch_id,
-        secret_key=settings.secret_key,
-        actor=admin,
+        tenant,
+        admin,
+        settings,
+        batch_id=batch_id,
         fmt=format,
-        client_address=client_address(request),
-    )
-    content, media_type, filename = credentials.render_credentials(
-        creds,
-        format,
         lang=request_language(request),
-        portal_url=credentials.portal_url(
-            tenant.slug, settings.base_domain, production=settings.is_production
-        ),
-        portal_name=tenant.display_name,
-    )
-    return Response(
-        content,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )
