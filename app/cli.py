@@ -1,4 +1,4 @@
-"""The `onetouch` command: serve, migrate, seed, tenants and users."""
+"""The `onetouch` command: serve, migrate, seed, tenants, users (incl. import) and units."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from app.core.settings import Settings
 
 
 def _session(settings: Settings):  # type: ignore[no-untyped-def]
+    import app.models  # noqa: F401 - every table, so foreign keys between domains resolve
+
     engine = make_engine(settings.database_url)
     return make_session_factory(engine)()
 
@@ -109,6 +111,95 @@ def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _bound_session(settings: Settings, slug: str):  # type: ignore[no-untyped-def]
+    from app.tenancy import service as tenants
+    from app.tenancy.scoping import bind_tenant
+
+    session = _session(settings)
+    tenant = tenants.get_by_slug(session, slug)
+    if tenant is None:
+        session.close()
+        return None, None
+    bind_tenant(session, tenant.id, national_tenant_id=tenants.national_tenant_id(session))
+    session.commit()  # end the look-up, so the import's transaction can start as a writer (BEGIN IMMEDIATE)
+    return session, tenant
+
+
+def _read_file(name: str) -> bytes | None:
+    from pathlib import Path
+
+    try:
+        return Path(name).read_bytes()
+    except OSError as exc:
+        print(f"cannot read {name}: {exc.strerror}", file=sys.stderr)
+        return None
+
+
+def _print_outcome(outcome) -> None:  # type: ignore[no-untyped-def]
+    for error in outcome.errors:
+        print(f"row {error.row}, {error.column}: {error.message}", file=sys.stderr)
+    if outcome.ignored_columns:
+        print("ignored columns: " + ", ".join(outcome.ignored_columns), file=sys.stderr)
+    mode = "dry run" if outcome.dry_run else "done"
+    print(
+        f"{mode}: {outcome.created} created, {outcome.updated} updated, {outcome.unchanged} unchanged, "
+        f"{outcome.error_rows} rows with errors"
+    )
+
+
+def cmd_users_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Import accounts from a file; prints where the one-time passwords can be downloaded (once)."""
+    from app.core.db import begin_write
+    from app.imports import service
+    from app.imports.deps import import_options
+
+    data = _read_file(args.file)
+    if data is None:
+        return 2
+    session, tenant = _bound_session(settings, args.tenant)
+    if session is None or tenant is None:
+        print(f"no tenant {args.tenant!r}", file=sys.stderr)
+        return 2
+    with session:
+        begin_write(session)
+        outcome = service.import_accounts(
+            session,
+            data,
+            tenant_id=tenant.id,
+            lang="vi",
+            dry_run=args.dry_run,
+            options=import_options(settings, preview=False),
+            client_address="cli",
+        )
+        session.commit()
+    _print_outcome(outcome)
+    if outcome.credentials_batch_id:
+        print(
+            f"one-time passwords: download once within {settings.credentials_download_hours} h from "
+            f"Administration on the portal (batch {outcome.credentials_batch_id})"
+        )
+    return 0
+
+
+def cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
+    from app.core.db import begin_write
+    from app.units import service
+
+    data = _read_file(args.file)
+    if data is None:
+        return 2
+    session, tenant = _bound_session(settings, args.tenant)
+    if session is None or tenant is None:
+        print(f"no tenant {args.tenant!r}", file=sys.stderr)
+        return 2
+    with session:
+        begin_write(session)
+        outcome = service.import_units(session, data, lang="vi", dry_run=args.dry_run)
+        session.commit()
+    _print_outcome(outcome)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="onetouch", description="OneTouch MOOC platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -150,6 +241,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--email")
     p.add_argument("--phone")
     p.set_defaults(func=cmd_users_create)
+    p = users.add_parser("import", help="create and update accounts from a CSV/XLSX file")
+    p.add_argument("file")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    p.set_defaults(func=cmd_users_import)
+
+    units = sub.add_parser("units", help="manage units").add_subparsers(dest="units_cmd", required=True)
+    p = units.add_parser("import", help="create and update units from a CSV/XLSX file")
+    p.add_argument("file")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    p.set_defaults(func=cmd_units_import)
     return parser
 
 

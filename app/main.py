@@ -26,9 +26,14 @@ from app.core.headers import SecurityHeadersMiddleware
 from app.core.logging import RequestLogMiddleware, configure_logging
 from app.core.settings import Settings
 from app.core.web import STATIC_DIR, HashedStaticFiles, redirect, render, request_language
+from app.imports import routes_api as imports_api
+from app.imports import routes_html as imports_html
+from app.imports.jobs import thread_runner
 from app.tenancy import routes_api as tenancy_api
 from app.tenancy import routes_html as tenancy_html
 from app.tenancy.service import TenantCache
+from app.units import routes_api as units_api
+from app.units import routes_html as units_html
 
 log = logging.getLogger("onetouch.app")
 
@@ -152,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.failure_counter = make_failure_counter(settings.redis_url)
     app.state.tenant_cache = TenantCache(ttl=settings.tenant_cache_seconds)
+    app.state.job_runner = thread_runner  # background imports; tests swap in an inline runner
     static = HashedStaticFiles(STATIC_DIR)
     app.state.static_files = static
 
@@ -170,7 +176,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"status": "unavailable", "detail": str(type(exc).__name__)}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    for router in (accounts_api.router, tenancy_api.router, tenancy_html.router, accounts_html.router):
+    for router in (
+        accounts_api.router,
+        tenancy_api.router,
+        imports_api.router,
+        units_api.router,
+        tenancy_html.router,
+        accounts_html.router,
+        imports_html.router,
+        units_html.router,
+    ):
         app.include_router(router)
     app.mount("/static", static, name="static")
 

@@ -3,6 +3,8 @@
 from app.accounts.models import User
 from app.audit.models import AuditEvent
 from app.core.db import Base
+from app.imports.models import CredentialBatch, ImportJob
 from app.tenancy.models import Tenant
+from app.units.models import Unit
 
-__all__ = ["AuditEvent", "Base", "Tenant", "User"]
+__all__ = ["AuditEvent", "Base", "CredentialBatch", "ImportJob", "Tenant", "Unit", "User"]

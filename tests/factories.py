@@ -84,6 +84,20 @@ def make_user(
     return user
 
 
+def make_units(db: Session, tenant: Tenant, csv_text: str) -> dict[str, int]:
+    """Import units from CSV text (`Mã,Tên,Loại,Mã cấp trên`) and return their ids by code."""
+    from sqlalchemy import select
+
+    from app.units import service as units
+    from app.units.models import Unit
+
+    with in_tenant(db, tenant):
+        outcome = units.import_units(db, csv_text.encode(), lang="vi", dry_run=False)
+        assert not outcome.errors, outcome.errors
+        ids = {code: unit_id for unit_id, code in db.execute(select(Unit.id, Unit.code))}
+    return ids
+
+
 @dataclass
 class World:
     national: Tenant

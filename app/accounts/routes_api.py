@@ -68,6 +68,7 @@ def token(
             client_address=client_address(request),
             counter=request.app.state.failure_counter,
             policy=throttle_policy(settings),
+            secret_key=settings.secret_key,
         )
     except DomainError:
         session.commit()  # keep the audit record of the failed attempt
@@ -106,6 +107,7 @@ def change_my_password(
         new_password=body.new_password,
         min_length=settings.password_min_length,
         client_address=client_address(request),
+        secret_key=settings.secret_key,
     )
     access, expires_in = issue_token(settings, tenant, user.id, user.token_version)
     return TokenRead(access_token=access, expires_in=expires_in)

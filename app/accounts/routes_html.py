@@ -70,6 +70,7 @@ def login_submit(
             client_address=client_address(request),
             counter=request.app.state.failure_counter,
             policy=throttle_policy(settings),
+            secret_key=settings.secret_key,
         )
     except DomainError as exc:
         # The failed attempt itself is recorded: commit it even though we answer with an error page.
@@ -137,6 +138,7 @@ def password_submit(
                 new_password=new_password,
                 min_length=settings.password_min_length,
                 client_address=client_address(request),
+                secret_key=settings.secret_key,
             )
         except DomainError as exc:
             error = error_text(request, exc)

@@ -24,6 +24,7 @@ class UserRead(BaseModel):
     phone: str | None
     position: str | None
     target_group: str | None
+    unit_id: int | None = None
     roles: list[str]
     is_active: bool
     must_change_password: bool

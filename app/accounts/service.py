@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from app.accounts.throttle import FailureCounter
 from app.audit import service as audit
 from app.core.db import utcnow
 from app.core.errors import N_, Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
-from app.core.security import hash_password, password_needs_rehash, verify_password
+from app.core.security import hash_password, keyed_hash, password_needs_rehash, verify_password
 from app.core.text import (
     fold,
     looks_like_phone,
@@ -189,6 +190,37 @@ def _ensure_unique(
         raise Conflict(N_("This phone number is already used by another account."), code="phone_taken")
 
 
+# The unambiguous alphabet of printed one-time passwords (no 0/O, 1/l/I): 31 symbols, ~4.95 bits each.
+INITIAL_SECRET_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - an alphabet, not a secret
+INITIAL_SECRET_LENGTH = 12  # 12 × 4.95 ≈ 59 bits
+
+
+def generate_initial_secret() -> str:
+    """A random one-time password for a bulk-created account (≈ 59 bits), easy to read off a slip."""
+    while True:
+        candidate = "".join(secrets.choice(INITIAL_SECRET_ALPHABET) for _ in range(INITIAL_SECRET_LENGTH))
+        if _HAS_LETTER.search(candidate) and _HAS_DIGIT.search(candidate):
+            return candidate
+
+
+def initial_secret_hash(secret_key: str, secret: str) -> str:
+    """The stored form of a one-time password: HMAC-SHA256 keyed with SECRET_KEY (fast, but useless
+    without the key; safe because the secret itself is random and high-entropy)."""
+    return keyed_hash(secret_key, "initial-password|" + secret)
+
+
+def _initial_secret_state(user: User, password: str, secret_key: str | None) -> str | None:
+    """`valid`, `expired` or None (no one-time password, or not this one)."""
+    if not secret_key or not user.initial_secret_hash or not password:
+        return None
+    if not hmac.compare_digest(user.initial_secret_hash, initial_secret_hash(secret_key, password)):
+        return None
+    expires = user.initial_secret_expires_at
+    if expires is None or expires <= utcnow():
+        return "expired"
+    return "valid"
+
+
 def authenticate(
     session: Session,
     *,
@@ -197,6 +229,7 @@ def authenticate(
     client_address: str,
     counter: FailureCounter,
     policy: ThrottlePolicy,
+    secret_key: str | None = None,
 ) -> User:
     """Check a sign-in. Failures are counted per account and per client address and throttled."""
     tenant_key = session.info.get("tenant_id")
@@ -212,7 +245,10 @@ def authenticate(
                 retry_after=retry_after,
                 minutes=max(1, (retry_after + 59) // 60),
             )
+    # argon2 runs for every attempt (a dummy hash when there is none), so timing tells nothing.
     ok = verify_password(user.password_hash if user else None, password)
+    initial = None if ok or user is None else _initial_secret_state(user, password, secret_key)
+    ok = ok or initial == "valid"
     if not ok or user is None or not user.is_active:
         counter.add_failure(address_key, policy.window_seconds)
         counter.add_failure(account_key, policy.window_seconds)
@@ -227,6 +263,11 @@ def authenticate(
         if ok and user is not None and not user.is_active:
             raise Unauthorized(
                 N_("This account has been deactivated. Please contact your administrator."), code="inactive"
+            )
+        if initial == "expired":
+            raise Unauthorized(
+                N_("This one-time password has expired. Please ask your administrator for a new one."),
+                code="initial_password_expired",
             )
         raise Unauthorized(N_("Wrong username, email, phone number or password."), code="bad_credentials")
     counter.clear(account_key)
@@ -247,14 +288,20 @@ def change_password(
     new_password: str,
     min_length: int,
     client_address: str | None = None,
+    secret_key: str | None = None,
 ) -> User:
-    if not verify_password(user.password_hash, current_password):
+    """Change the password. While a one-time password is pending it counts as the current password."""
+    if not verify_password(user.password_hash, current_password) and (
+        _initial_secret_state(user, current_password, secret_key) != "valid"
+    ):
         raise Invalid(N_("The current password is wrong."), code="current_password")
     if current_password == new_password:
         raise Invalid(N_("The new password must differ from the current one."), code="password")
     check_password_policy(new_password, min_length=min_length, username=user.username)
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
+    user.initial_secret_hash = None
+    user.initial_secret_expires_at = None
     user.token_version += 1
     audit.record(
         session,
@@ -285,6 +332,8 @@ def admin_reset_password(
     temporary = generate_temporary_password()
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
+    user.initial_secret_hash = None  # a printed slip stops working once the admin has reset the password
+    user.initial_secret_expires_at = None
     user.token_version += 1
     audit.record(
         session,

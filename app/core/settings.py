@@ -37,6 +37,16 @@ class Settings(BaseSettings):
 
     # Passwords
     password_min_length: int = 8
+    # One-time initial passwords of imported accounts: valid this many days, must be changed at first sign-in.
+    initial_password_days: int = 30
+
+    # Bulk imports
+    import_async_threshold_rows: int = 2000  # larger files run in a background thread (API answers 202)
+    import_max_upload_mb: int = 50
+    import_max_rows: int = 200_000
+    import_preview_rows: int = 1000  # per-row outcomes kept for the preview (every error is always kept)
+    import_keep_hours: int = 24  # uploaded files of uncommitted imports are erased after this
+    credentials_download_hours: int = 24  # the encrypted one-time passwords are erased after this
 
     # Database pool (PostgreSQL)
     db_pool_size: int = 10

@@ -1,0 +1,102 @@
+"""Account import: the columns (SPEC §5) and the words admins write for target groups, folded."""
+
+from __future__ import annotations
+
+# Folded header (app.core.spreadsheets.fold_key) → field.
+ACCOUNT_HEADER_ALIASES = {
+    "ho va ten": "full_name",
+    "ho ten": "full_name",
+    "ho va ten day du": "full_name",
+    "full name": "full_name",
+    "fullname": "full_name",
+    "name": "full_name",
+    "ten dang nhap": "username",
+    "tai khoan": "username",
+    "username": "username",
+    "user name": "username",
+    "login": "username",
+    "email": "email",
+    "e mail": "email",
+    "thu dien tu": "email",
+    "so dien thoai": "phone",
+    "dien thoai": "phone",
+    "sdt": "phone",
+    "so dt": "phone",
+    "dien thoai di dong": "phone",
+    "phone": "phone",
+    "phone number": "phone",
+    "mobile": "phone",
+    "don vi": "unit",
+    "ma don vi": "unit",
+    "co quan don vi": "unit",
+    "unit": "unit",
+    "chuc vu": "position",
+    "position": "position",
+    "doi tuong": "group",
+    "nhom doi tuong": "group",
+    "group": "group",
+    "target group": "group",
+    "mat khau": "password",
+    "password": "password",
+    "dot hoc": "cohort",
+    "dot": "cohort",
+    "lop": "cohort",
+    "cohort": "cohort",
+}
+
+# The label used in messages when a column the admin did not send is meant.
+FIELD_LABELS = {
+    "full_name": "Họ và tên",
+    "username": "Tên đăng nhập",
+    "email": "Email",
+    "phone": "Số điện thoại",
+    "unit": "Đơn vị",
+    "position": "Chức vụ",
+    "group": "Đối tượng",
+    "password": "Mật khẩu",
+    "cohort": "Đợt học",
+}
+
+# Folded wording → target group (SPEC §5). The English codes themselves are accepted too.
+GROUP_ALIASES = {
+    "civil servant": "civil_servant",
+    "civil servants": "civil_servant",
+    "can bo cong chuc": "civil_servant",
+    "can bo cong chuc vien chuc": "civil_servant",
+    "cbccvc": "civil_servant",
+    "cbcc": "civil_servant",
+    "can bo": "civil_servant",
+    "cong chuc": "civil_servant",
+    "vien chuc": "civil_servant",
+    "commune leader": "commune_leader",
+    "lanh dao xa": "commune_leader",
+    "lanh dao cap xa": "commune_leader",
+    "lanh dao ubnd xa": "commune_leader",
+    "lanh dao xa phuong": "commune_leader",
+    "digital team member": "digital_team_member",
+    "to cnscd": "digital_team_member",
+    "thanh vien to cnscd": "digital_team_member",
+    "to cong nghe so cong dong": "digital_team_member",
+    "thanh vien to cong nghe so cong dong": "digital_team_member",
+    "citizen": "citizen",
+    "nguoi dan": "citizen",
+    "cong dan": "citizen",
+    "enterprise": "enterprise",
+    "enterprise staff": "enterprise",
+    "doanh nghiep": "enterprise",
+    "nguoi lao dong doanh nghiep": "enterprise",
+    "nhan vien doanh nghiep": "enterprise",
+    "it staff": "it_staff",
+    "cntt": "it_staff",
+    "can bo cntt": "it_staff",
+    "can bo chuyen trach cntt": "it_staff",
+    "youth union": "youth_union",
+    "youth union member": "youth_union",
+    "doan vien": "youth_union",
+    "doan vien thanh nien": "youth_union",
+    "doan thanh nien": "youth_union",
+}
+
+MAX_NAME = 200
+MAX_POSITION = 200
+MAX_COHORT = 100

@@ -1,0 +1,48 @@
+"""Dependencies of the import routes: the import options from settings, and the uploaded file's bytes."""
+
+from __future__ import annotations
+
+from fastapi import Request, UploadFile
+
+from app.core.errors import N_, Invalid
+from app.core.settings import Settings
+from app.imports.jobs import JobRunner
+from app.imports.service import ImportOptions
+
+
+def import_options(settings: Settings, *, preview: bool = True) -> ImportOptions:
+    return ImportOptions(
+        secret_key=settings.secret_key,
+        password_min_length=settings.password_min_length,
+        initial_password_days=settings.initial_password_days,
+        credentials_hours=settings.credentials_download_hours,
+        preview_rows=settings.import_preview_rows if preview else None,
+        max_rows=settings.import_max_rows,
+    )
+
+
+def read_upload(upload: UploadFile | None, settings: Settings) -> bytes:
+    """The uploaded file's bytes, refusing a missing or too large file before reading it all."""
+    if upload is None or not upload.filename:
+        raise Invalid(N_("Please choose a file to upload."), code="file")
+    limit = settings.import_max_upload_mb * 1024 * 1024
+    data = upload.file.read(limit + 1)
+    if len(data) > limit:
+        raise Invalid(
+            N_("The file is larger than {n} MB."), code="file_too_large", n=settings.import_max_upload_mb
+        )
+    return data
+
+
+def job_runner(request: Request) -> JobRunner:
+    return request.app.state.job_runner
+
+
+def api_lang(request: Request) -> str:
+    """The language of an API answer: Accept-Language, else the portal's default (as in app.main)."""
+    from app.core import i18n
+
+    tenant = getattr(request.state, "tenant", None)
+    return i18n.pick_language(
+        request.headers.get("accept-language"), None if tenant is None else tenant.default_language
+    )

@@ -1,0 +1,60 @@
+"""Admin pages for units: the tree, and import from a file (preview, then import)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import File, Form, Request, UploadFile
+from fastapi.responses import Response
+
+from app.accounts.deps import PageAdmin
+from app.audit import service as audit
+from app.core import i18n
+from app.core.deps import AppSettings, DbSession, client_address
+from app.core.errors import DomainError
+from app.core.web import html_router, render, request_language
+from app.imports.deps import read_upload
+from app.tenancy.deps import CurrentTenant
+from app.units import service
+from app.units.constants import UNIT_KINDS
+
+router = html_router(prefix="/admin")
+
+
+@router.get("/units", name="units:tree")
+def unit_tree(request: Request, session: DbSession, tenant: CurrentTenant, admin: PageAdmin) -> Response:
+    return render(request, "units/tree.html", {"roots": service.unit_tree(session), "kinds": UNIT_KINDS})
+
+
+@router.post("/units/import", name="units:import")
+def unit_import(
+    request: Request,
+    session: DbSession,
+    tenant: CurrentTenant,
+    admin: PageAdmin,
+    settings: AppSettings,
+    file: Annotated[UploadFile | None, File()] = None,
+    action: Annotated[str, Form(pattern="^(preview|import)$")] = "preview",
+) -> Response:
+    lang = request_language(request)
+    outcome, error = None, None
+    try:
+        outcome = service.import_units(
+            session, read_upload(file, settings), lang=lang, dry_run=action != "import"
+        )
+        if action == "import" and (outcome.created or outcome.updated):
+            audit.record(
+                session,
+                "admin.units_imported",
+                actor_id=admin.id,
+                client_address=client_address(request),
+                detail={"created": outcome.created, "updated": outcome.updated},
+            )
+    except DomainError as exc:
+        error = i18n.translate(lang, exc.message, **exc.params)
+    return render(
+        request,
+        "units/tree.html",
+        {"roots": service.unit_tree(session), "kinds": UNIT_KINDS, "outcome": outcome, "error": error},
+        status_code=422 if error else 200,
+    )
