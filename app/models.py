@@ -2,7 +2,22 @@
 
 from app.accounts.models import User
 from app.audit.models import AuditEvent
+from app.catalog.models import Course, CourseModule, Lesson, MediaFile
+from app.cohorts.models import Cohort
 from app.core.db import Base
+from app.progress.models import Enrolment, LessonProgress
 from app.tenancy.models import Tenant
 
-__all__ = ["AuditEvent", "Base", "Tenant", "User"]
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Cohort",
+    "Course",
+    "CourseModule",
+    "Enrolment",
+    "Lesson",
+    "LessonProgress",
+    "MediaFile",
+    "Tenant",
+    "User",
+]
