@@ -34,7 +34,9 @@ class Enrolment(TenantScoped, Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     completed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
-    last_lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lesson.id", ondelete="SET NULL"), default=None)
+    last_lesson_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lesson.id", ondelete="SET NULL"), default=None
+    )
 
     course: Mapped[Course] = relationship(lazy="raise")
     cohort: Mapped[Cohort | None] = relationship(lazy="raise")
