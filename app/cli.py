@@ -147,7 +147,8 @@ def cmd_courses_import(args: argparse.Namespace, settings: Settings) -> int:
         )
         session.commit()
     print(
-        f"courses: {len(stats.slugs)} read, {stats.courses_created} created, {stats.courses_updated} updated; "
+        f"courses: {len(stats.slugs)} read, {stats.courses_created} created, "
+        f"{stats.courses_updated} updated; "
         f"lessons: {stats.lessons_created} created, {stats.lessons_updated} updated, "
         f"{stats.lessons_unchanged} unchanged, {stats.lessons_removed} removed"
     )

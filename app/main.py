@@ -19,6 +19,10 @@ from app.accounts import routes_api as accounts_api
 from app.accounts import routes_html as accounts_html
 from app.accounts.deps import LoginRequired
 from app.accounts.throttle import MemoryFailureCounter
+from app.catalog import routes_api as catalog_api
+from app.catalog import routes_html as catalog_html
+from app.cohorts import routes_api as cohorts_api
+from app.cohorts import routes_html as cohorts_html
 from app.core import i18n
 from app.core.db import make_engine, make_session_factory
 from app.core.errors import N_, DomainError, PasswordChangeRequired
@@ -26,6 +30,8 @@ from app.core.headers import SecurityHeadersMiddleware
 from app.core.logging import RequestLogMiddleware, configure_logging
 from app.core.settings import Settings
 from app.core.web import STATIC_DIR, HashedStaticFiles, redirect, render, request_language
+from app.progress import routes_api as progress_api
+from app.progress import routes_html as progress_html
 from app.tenancy import routes_api as tenancy_api
 from app.tenancy import routes_html as tenancy_html
 
@@ -168,7 +174,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"status": "unavailable", "detail": str(type(exc).__name__)}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    for router in (accounts_api.router, tenancy_api.router, tenancy_html.router, accounts_html.router):
+    for router in (
+        accounts_api.router,
+        tenancy_api.router,
+        catalog_api.router,
+        progress_api.router,
+        cohorts_api.router,
+        tenancy_html.router,
+        accounts_html.router,
+        catalog_html.router,
+        progress_html.router,
+        cohorts_html.router,
+    ):
         app.include_router(router)
     app.mount("/static", static, name="static")
 

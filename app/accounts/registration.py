@@ -50,7 +50,7 @@ def register_citizen(
     password_min_length: int = 8,
     client_address: str | None = None,
 ) -> User:
-    """Create a learner account (target group: citizen) from a name, a phone number or email, and a password."""
+    """A learner account (target group: citizen) from a name, a phone number or email, and a password."""
     contact = nfc(contact or "")
     if not contact:
         raise Invalid(N_("Enter a phone number or an email address."), code="contact")

@@ -334,28 +334,34 @@ def update_lesson(
     video_link: str | None = None,
     quiz_slug: str | None = None,
 ) -> Lesson:
+    # Validate everything first: a refused edit must leave the lesson untouched.
+    title = clean_title(title)
     if kind not in LESSON_KINDS:
         raise Invalid(N_("Unknown lesson kind."), code="kind")
     if len(body_md) > MAX_BODY:
         raise Invalid(N_("The lesson text is too long."), code="body")
-    lesson.title = clean_title(title)
+    new_embed: str | None = None
+    if kind == VIDEO and video_link and video_link.strip():
+        new_embed = embed_url(video_link)
+        if new_embed is None:
+            raise Invalid(
+                N_("Video links must come from YouTube or Vimeo; other sites cannot be embedded."),
+                code="embed_url",
+            )
+    lesson.title = title
     lesson.kind = kind
     lesson.required = required
     lesson.duration_minutes = duration_minutes if duration_minutes and duration_minutes > 0 else None
     lesson.body_md = body_md.replace("\r\n", "\n")
     lesson.body_html = render_markdown(lesson.body_md)
-    if kind == VIDEO and video_link and video_link.strip():
-        url = embed_url(video_link)
-        if url is None:
-            raise Invalid(
-                N_("Video links must come from YouTube or Vimeo; other sites cannot be embedded."),
-                code="embed_url",
-            )
-        lesson.embed_url = url
+    if new_embed:
+        lesson.embed_url = new_embed
         lesson.media_id = None
     elif kind != VIDEO:
         lesson.embed_url = None
-    lesson.quiz_slug = slugify(quiz_slug, fallback="") or None if kind == QUIZ and quiz_slug else None
+    if kind not in (VIDEO, DOCUMENT):
+        lesson.media_id = None
+    lesson.quiz_slug = (slugify(quiz_slug, fallback="") or None) if kind == QUIZ and quiz_slug else None
     lesson.content_hash = ""  # edited in the browser: the next file import rewrites it
     lesson.updated_at = utcnow()
     session.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +17,7 @@ from app.core.db import utcnow
 from app.core.errors import N_, Forbidden, Invalid, NotFound
 from app.core.i18n import VN_TZ
 from app.progress.models import Enrolment, LessonProgress
+from app.tenancy.scoping import bound_tenant_id
 
 
 def percent_of(done: int, total: int) -> int:
@@ -208,3 +210,44 @@ def my_enrolments(session: Session, user: User) -> list[Enrolment]:
 
 def enrolment_for_lesson(session: Session, user: User, lesson: Lesson) -> Enrolment | None:
     return get_enrolment(session, user.id, lesson.course_id)
+
+
+@dataclass
+class LessonView:
+    lesson: Lesson
+    course: Course
+    enrolment: Enrolment | None
+    previous: Lesson | None
+    next: Lesson | None
+    done: set[int]
+    position: int
+    count: int
+
+
+def open_lesson(session: Session, user: User, lesson_id: int, *, visit: bool = True) -> LessonView:
+    """A lesson as its reader may see it: enrolled learners, or staff; never another tenant's or a draft."""
+    lesson = catalog_service.get_lesson(session, lesson_id)
+    course = catalog_service.get_course_by_id(session, lesson.course_id)
+    staff = catalog_service.is_staff(user)
+    own = course.tenant_id == bound_tenant_id(session)
+    if not course.is_published and not (staff and own):
+        raise NotFound(N_("Lesson not found."), code="lesson_not_found")
+    enrolment = get_enrolment(session, user.id, course.id)
+    if enrolment is None and not staff:
+        raise Forbidden(N_("Enrol in the course to open its lessons."), code="not_enrolled")
+    if enrolment is not None:
+        sync_totals(session, enrolment, course)
+        if visit:
+            record_visit(session, enrolment, lesson)
+    lessons = catalog_service.course_lessons(course)
+    index = next(i for i, x in enumerate(lessons) if x.id == lesson.id)
+    return LessonView(
+        lesson=lesson,
+        course=course,
+        enrolment=enrolment,
+        previous=lessons[index - 1] if index > 0 else None,
+        next=lessons[index + 1] if index + 1 < len(lessons) else None,
+        done=completed_lesson_ids(session, enrolment) if enrolment else set(),
+        position=index + 1,
+        count=len(lessons),
+    )
