@@ -84,6 +84,8 @@ def _page_user_optional(
         return None
     request.state.user = user
     request.state.token_claims = claims
+    # A snapshot for the page chrome: error pages render after the session rolled back and expired `user`.
+    request.state.user_roles = tuple(user.roles)
     return user
 
 

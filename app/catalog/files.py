@@ -166,7 +166,8 @@ def _lesson_fields(lf: LessonFile) -> dict[str, Any]:
         "kind": kind,
         "duration_minutes": int(duration) if duration not in (None, "") else None,
         "required": bool(m.get("required", True)),
-        "video_url": str(m["video"]) if kind == VIDEO and m.get("video") and lf.media is None else None,
+        # Normalised to the embed URL: a watch link and its exported embed link are the same lesson.
+        "video_url": embed_url(str(m["video"])) if kind == VIDEO and m.get("video") and lf.media is None else None,
         "quiz": str(m["quiz"]) if kind == QUIZ and m.get("quiz") else None,
     }
 
@@ -303,7 +304,7 @@ def _apply_lesson_file(
     lesson.quiz_slug = f["quiz"]
     lesson.body_md = lf.body
     lesson.body_html = render_markdown(lf.body)
-    lesson.embed_url = embed_url(f["video_url"]) if f["video_url"] else None
+    lesson.embed_url = f["video_url"]
     if lf.media is None:
         lesson.media_id = None
     else:

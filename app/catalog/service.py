@@ -244,6 +244,7 @@ def create_course(
         source=source,
         completion_quizzes=[],
     )
+    course.modules = []
     course.search_folded = search_text(course)
     session.add(course)
     session.flush()
@@ -297,6 +298,7 @@ def add_module(session: Session, course: Course, *, title: str, slug: str | None
         title=title,
         position=max((m.position for m in course.modules), default=0) + 1,
     )
+    module.lessons = []
     course.modules.append(module)
     session.flush()
     return module

@@ -141,7 +141,7 @@ def complete_lesson(
         values["percent"] = case(
             (Enrolment.lessons_total <= 0, 0),
             (Enrolment.lessons_completed + 1 >= Enrolment.lessons_total, 100),
-            else_=(Enrolment.lessons_completed + 1) * 100 / Enrolment.lessons_total,
+            else_=(Enrolment.lessons_completed + 1) * 100 // Enrolment.lessons_total,
         )
     session.execute(
         update(Enrolment)
