@@ -167,7 +167,9 @@ def _lesson_fields(lf: LessonFile) -> dict[str, Any]:
         "duration_minutes": int(duration) if duration not in (None, "") else None,
         "required": bool(m.get("required", True)),
         # Normalised to the embed URL: a watch link and its exported embed link are the same lesson.
-        "video_url": embed_url(str(m["video"])) if kind == VIDEO and m.get("video") and lf.media is None else None,
+        "video_url": embed_url(str(m["video"]))
+        if kind == VIDEO and m.get("video") and lf.media is None
+        else None,
         "quiz": str(m["quiz"]) if kind == QUIZ and m.get("quiz") else None,
     }
 

@@ -139,4 +139,4 @@ def roster(session: Session, cohort: Cohort) -> list[tuple[User, Enrolment]]:
         .where(Enrolment.cohort_id == cohort.id)
         .order_by(User.name_folded, User.id)
     )
-    return [(u, e) for u, e in rows.tuples()]
+    return [(u, e) for u, e in rows]

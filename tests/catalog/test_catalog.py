@@ -1,4 +1,4 @@
-"""The catalog per portal: national courses everywhere, a province's own courses only there; search; safety."""
+"""The catalog per portal: national courses everywhere, own courses only at home; search; safety."""
 
 from __future__ import annotations
 
@@ -98,7 +98,11 @@ def test_embed_links_only_from_allowed_hosts() -> None:
     assert embed_url("https://youtu.be/dQw4w9WgXcQ") == "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"
     assert embed_url("https://vimeo.com/76979871") == "https://player.vimeo.com/video/76979871"
     assert embed_url("https://player.vimeo.com/video/76979871") == "https://player.vimeo.com/video/76979871"
-    for bad in ("https://evil.example/embed/x", "javascript:alert(1)", "https://youtube.com.evil.vn/watch?v=a"):
+    for bad in (
+        "https://evil.example/embed/x",
+        "javascript:alert(1)",
+        "https://youtube.com.evil.vn/watch?v=a",
+    ):
         assert embed_url(bad) is None
 
 
@@ -158,7 +162,14 @@ def _set_kind(client, lesson_id: int, kind: str) -> None:
 
 def _save_lesson(client, lesson_id: int, *, kind: str = "text", upload=None, **data):
     token = client.csrf_from(f"/author/lessons/{lesson_id}")
-    form = {"csrf_token": token, "title": "Bài học", "kind": kind, "body_md": "Nội dung", "required": "1", **data}
+    form = {
+        "csrf_token": token,
+        "title": "Bài học",
+        "kind": kind,
+        "body_md": "Nội dung",
+        "required": "1",
+        **data,
+    }
     files = {"upload": upload} if upload else None
     return client.post(f"/author/lessons/{lesson_id}", data=form, files=files)
 
@@ -170,7 +181,9 @@ def test_upload_type_is_checked_from_content(world, db, make_client) -> None:
     trainer.login_page("trainer")
     _set_kind(trainer, first, "video")
     # An HTML file named like a video is refused.
-    r = _save_lesson(trainer, first, kind="video", upload=("clip.mp4", b"<html><script>x</script>", "video/mp4"))
+    r = _save_lesson(
+        trainer, first, kind="video", upload=("clip.mp4", b"<html><script>x</script>", "video/mp4")
+    )
     assert r.status_code == 422 and "Loại tệp này không được chấp nhận" in r.text
     # A PDF is not a video.
     r = _save_lesson(trainer, first, kind="video", upload=("clip.mp4", b"%PDF-1.4 xx", "video/mp4"))
@@ -214,7 +227,10 @@ def test_live_preview_is_sanitised(world, make_client) -> None:
     learner = make_client("haiphong")
     learner.login_page("learner")
     token = learner.csrf_from("/account")
-    assert learner.post("/author/preview", data={"body_md": "x"}, headers={"X-CSRF-Token": token}).status_code == 403
+    assert (
+        learner.post("/author/preview", data={"body_md": "x"}, headers={"X-CSRF-Token": token}).status_code
+        == 403
+    )
     assert trainer.post("/author/preview", data={"body_md": "x"}).status_code == 403
 
 

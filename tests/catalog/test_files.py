@@ -102,7 +102,9 @@ def test_video_link_outside_the_allow_list_is_refused(world, db, settings, tmp_p
     shutil.copytree(FIXTURE_COURSES, root)
     lesson = root / "an-toan-mang" / "lessons" / "05-doc-them.md"
     lesson.write_text(
-        lesson.read_text(encoding="utf-8").replace("https://www.youtube.com/watch?v=dQw4w9WgXcQ", "https://evil.example/v"),
+        lesson.read_text(encoding="utf-8").replace(
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "https://evil.example/v"
+        ),
         encoding="utf-8",
     )
     with in_tenant(db, world.national), pytest.raises(Invalid):

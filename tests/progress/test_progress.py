@@ -17,7 +17,9 @@ def _progress(client) -> dict[str, dict]:
 
 
 def test_percentages_and_completion(world, db, make_client) -> None:
-    course = make_course(db, world.national, "cds", "Chuyển đổi số", lessons=("A", "B", "C", "D"), optional=("D",))
+    course = make_course(
+        db, world.national, "cds", "Chuyển đổi số", lessons=("A", "B", "C", "D"), optional=("D",)
+    )
     ids = lesson_ids(db, world.national, course.id)
     client = make_client("haiphong")
     client.login_api("learner")
@@ -68,7 +70,9 @@ def test_completion_after_the_cohort_closed_is_late(world, db, make_client) -> N
     closed = make_cohort(db, world.haiphong, course, "HP-01", closes_on=today - dt.timedelta(days=2))
     make_user_in_cohort = make_client("haiphong")
     make_user_in_cohort.login_api("admin")
-    r = make_user_in_cohort.api("POST", f"/api/v1/cohorts/{closed.id}/enrolments", json={"usernames": ["learner"]})
+    r = make_user_in_cohort.api(
+        "POST", f"/api/v1/cohorts/{closed.id}/enrolments", json={"usernames": ["learner"]}
+    )
     assert r.json()["enrolled"] == 1
     learner = make_client("haiphong")
     learner.login_api("learner")
