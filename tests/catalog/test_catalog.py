@@ -246,3 +246,21 @@ def test_upload_storage_refuses_unknown_types(tmp_path) -> None:
     stored = storage.save(1, io.BytesIO(b"%PDF-1.7 ok"), max_bytes=1000, allowed=DOCUMENT_TYPES)
     assert stored.key.startswith("1/") and stored.key.endswith(".pdf")
     assert list((tmp_path / "1").iterdir()) == [tmp_path / stored.key]
+
+
+def test_every_lesson_kind_renders_for_a_learner(world, db, settings, make_client) -> None:
+    import_courses(db, world, settings.media_dir)
+    client = make_client("haiphong")
+    client.login_page("learner")
+    client.submit("/courses/an-toan-mang", action="/courses/an-toan-mang/enrol")
+    client.login_api("learner")
+    modules = client.api("GET", "/api/v1/courses/an-toan-mang").json()["modules"]
+    lessons = {x["kind"] + str(i): x for m in modules for i, x in enumerate(m["lessons"])}
+    pages = {key: client.get(f"/lessons/{x['id']}") for key, x in lessons.items()}
+    assert all(p.status_code == 200 for p in pages.values())
+    text = "".join(p.text for p in pages.values())
+    assert '<video class="player" controls preload="metadata" src="/media/' in text
+    assert "Mở tài liệu (PDF" in text and "Bài kiểm tra: kiem-tra" in text
+    assert 'src="https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"' in text
+    quiz = next(x for x in lessons.values() if x["kind"] == "quiz")
+    assert quiz["quiz_slug"] == "kiem-tra" and quiz["quiz_id"] is None
