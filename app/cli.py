@@ -1,4 +1,4 @@
-"""The `onetouch` command: serve, migrate, seed, tenants, users (incl. import) and units."""
+"""The `onetouch` command: serve, migrate, seed, tenants, users (incl. import), units and courses."""
 
 from __future__ import annotations
 
@@ -49,9 +49,12 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     from app.seed import seed_demo
 
     with _session(settings) as session:
-        created = seed_demo(session)
+        created = seed_demo(session, settings=settings)
         session.commit()
-    print(f"seeded: {created['tenants']} tenants and {created['users']} users created")
+    print(
+        f"seeded: {created['tenants']} tenants, {created['users']} users, "
+        f"{created['lessons']} course lessons and {created['cohorts']} cohorts created or updated"
+    )
     return 0
 
 
@@ -200,6 +203,64 @@ def cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _national_session(settings: Settings):  # type: ignore[no-untyped-def]
+    from app.tenancy import service as tenants
+    from app.tenancy.scoping import bind_tenant
+
+    session = _session(settings)
+    national_id = tenants.national_tenant_id(session)
+    if national_id is None:
+        session.close()
+        print(
+            "no national tenant yet: run `onetouch seed` or `onetouch tenants create national …`",
+            file=sys.stderr,
+        )
+        return None
+    bind_tenant(session, national_id, national_tenant_id=national_id)
+    return session
+
+
+def cmd_courses_import(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from app.catalog.files import import_folder
+    from app.catalog.storage import DiskStorage
+
+    session = _national_session(settings)
+    if session is None:
+        return 2
+    with session:
+        stats = import_folder(
+            session,
+            Path(args.path),
+            DiskStorage(settings.media_dir),
+            max_bytes=settings.media_max_upload_mb * 1024 * 1024,
+        )
+        session.commit()
+    print(
+        f"courses: {len(stats.slugs)} read, {stats.courses_created} created, "
+        f"{stats.courses_updated} updated; "
+        f"lessons: {stats.lessons_created} created, {stats.lessons_updated} updated, "
+        f"{stats.lessons_unchanged} unchanged, {stats.lessons_removed} removed"
+    )
+    return 0
+
+
+def cmd_courses_export(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from app.catalog.files import export_course
+    from app.catalog.storage import DiskStorage
+
+    session = _national_session(settings)
+    if session is None:
+        return 2
+    with session:
+        out = export_course(session, args.slug, Path(args.dir), DiskStorage(settings.media_dir))
+    print(f"exported {args.slug} to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="onetouch", description="OneTouch MOOC platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -228,6 +289,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_tenants_create)
     p = tenants.add_parser("list")
     p.set_defaults(func=cmd_tenants_list)
+
+    courses = sub.add_parser("courses", help="course folders (courses/README.md)").add_subparsers(
+        dest="courses_cmd", required=True
+    )
+    p = courses.add_parser("import", help="load every course folder under PATH into the national catalog")
+    p.add_argument("path")
+    p.set_defaults(func=cmd_courses_import)
+    p = courses.add_parser("export", help="write a national course to DIR/SLUG/ in the course file format")
+    p.add_argument("slug")
+    p.add_argument("dir")
+    p.set_defaults(func=cmd_courses_export)
 
     users = sub.add_parser("users", help="manage accounts").add_subparsers(dest="users_cmd", required=True)
     p = users.add_parser("create")

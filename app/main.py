@@ -19,6 +19,10 @@ from app.accounts import routes_api as accounts_api
 from app.accounts import routes_html as accounts_html
 from app.accounts.deps import LoginRequired
 from app.accounts.throttle import make_failure_counter
+from app.catalog import routes_api as catalog_api
+from app.catalog import routes_html as catalog_html
+from app.cohorts import routes_api as cohorts_api
+from app.cohorts import routes_html as cohorts_html
 from app.core import i18n
 from app.core.db import make_engine, make_session_factory
 from app.core.errors import N_, DomainError, PasswordChangeRequired
@@ -29,6 +33,8 @@ from app.core.web import STATIC_DIR, HashedStaticFiles, redirect, render, reques
 from app.imports import routes_api as imports_api
 from app.imports import routes_html as imports_html
 from app.imports.jobs import thread_runner
+from app.progress import routes_api as progress_api
+from app.progress import routes_html as progress_html
 from app.tenancy import routes_api as tenancy_api
 from app.tenancy import routes_html as tenancy_html
 from app.tenancy.service import TenantCache
@@ -181,10 +187,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tenancy_api.router,
         imports_api.router,
         units_api.router,
+        catalog_api.router,
+        progress_api.router,
+        cohorts_api.router,
         tenancy_html.router,
         accounts_html.router,
         imports_html.router,
         units_html.router,
+        catalog_html.router,
+        progress_html.router,
+        cohorts_html.router,
     ):
         app.include_router(router)
     app.mount("/static", static, name="static")

@@ -2,9 +2,27 @@
 
 from app.accounts.models import User
 from app.audit.models import AuditEvent
+from app.catalog.models import Course, CourseModule, Lesson, MediaFile
+from app.cohorts.models import Cohort
 from app.core.db import Base
 from app.imports.models import CredentialBatch, ImportJob
+from app.progress.models import Enrolment, LessonProgress
 from app.tenancy.models import Tenant
 from app.units.models import Unit
 
-__all__ = ["AuditEvent", "Base", "CredentialBatch", "ImportJob", "Tenant", "Unit", "User"]
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Cohort",
+    "Course",
+    "CourseModule",
+    "CredentialBatch",
+    "Enrolment",
+    "ImportJob",
+    "Lesson",
+    "LessonProgress",
+    "MediaFile",
+    "Tenant",
+    "Unit",
+    "User",
+]

@@ -1,5 +1,7 @@
 """Demo data: the national portal and three provinces, each with an admin, a trainer and learners.
 
+Also the course folders of `courses/` in the national catalog and a demo cohort in Hải Phòng.
+
 Idempotent: running it again changes nothing. Demo passwords are for a local demo only; `seed` refuses
 to run with ENV=production.
 """
@@ -13,6 +15,11 @@ from sqlalchemy.orm import Session
 
 from app.accounts import service as accounts
 from app.accounts.models import User
+from app.catalog.files import import_folder
+from app.catalog.models import Course
+from app.catalog.storage import DiskStorage
+from app.cohorts.models import Cohort
+from app.core.settings import Settings
 from app.tenancy import service as tenants
 from app.tenancy.models import NATIONAL_SLUG, Tenant
 from app.tenancy.scoping import bind_tenant, unbind_tenant
@@ -49,9 +56,17 @@ DEMO_USERS_PROVINCE = (
 )
 
 
-def seed_demo(session: Session) -> dict[str, int]:
-    """Create whatever of the demo data is missing; returns how many tenants and users were created."""
-    created = {"tenants": 0, "users": 0}
+DEMO_COURSE = "vi-du-khoa-hoc"
+DEMO_COHORT = ("haiphong", "HP-VIDU-01", "Đợt 01 – Khóa học ví dụ")
+
+
+def seed_demo(session: Session, *, settings: Settings | None = None) -> dict[str, int]:
+    """Create whatever of the demo data is missing; returns how many rows were created or updated.
+
+    With settings, also imports the course folders (`settings.courses_dir`) into the national catalog and
+    opens a self-enrolment cohort of the example course in Hải Phòng.
+    """
+    created = {"tenants": 0, "users": 0, "lessons": 0, "cohorts": 0}
     national_id: int | None = None
     for index, demo in enumerate(DEMO_TENANTS):
         tenant = tenants.get_by_slug(session, demo.slug)
@@ -68,7 +83,45 @@ def seed_demo(session: Session) -> dict[str, int]:
             national_id = tenant.id
         users = DEMO_USERS_NATIONAL if demo.slug == NATIONAL_SLUG else DEMO_USERS_PROVINCE
         created["users"] += _seed_users(session, tenant, national_id, users, index)
+    if settings is not None and national_id is not None:
+        created["lessons"] = _seed_courses(session, settings, national_id)
+        created["cohorts"] = _seed_cohort(session, national_id)
     return created
+
+
+def _seed_courses(session: Session, settings: Settings, national_id: int) -> int:
+    if not settings.courses_dir.is_dir():
+        return 0
+    bind_tenant(session, national_id, national_tenant_id=national_id)
+    stats = import_folder(
+        session,
+        settings.courses_dir,
+        DiskStorage(settings.media_dir),
+        max_bytes=settings.media_max_upload_mb * 1024 * 1024,
+    )
+    session.flush()
+    session.expunge_all()
+    unbind_tenant(session)
+    return stats.lessons_created + stats.lessons_updated
+
+
+def _seed_cohort(session: Session, national_id: int) -> int:
+    slug, code, title = DEMO_COHORT
+    tenant = tenants.get_by_slug(session, slug)
+    if tenant is None:
+        return 0
+    session.expunge_all()
+    bind_tenant(session, tenant.id, national_tenant_id=national_id)
+    made = 0
+    course = session.scalars(select(Course).where(Course.slug == DEMO_COURSE)).first()
+    exists = session.scalar(select(Cohort.id).where(Cohort.code == code))
+    if course is not None and exists is None:
+        session.add(Cohort(course_id=course.id, code=code, title=title, self_enrolment=True))
+        made = 1
+    session.flush()
+    session.expunge_all()
+    unbind_tenant(session)
+    return made
 
 
 def _seed_users(session: Session, tenant: Tenant, national_id: int | None, users: tuple, index: int) -> int:

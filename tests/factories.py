@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -13,6 +15,11 @@ from sqlalchemy.orm import Session
 
 from app.accounts import service as accounts
 from app.accounts.models import User
+from app.catalog import service as catalog
+from app.catalog.files import ImportStats, import_folder
+from app.catalog.models import Course
+from app.catalog.storage import DiskStorage
+from app.cohorts.models import Cohort
 from app.core.security import hash_password
 from app.tenancy import service as tenants
 from app.tenancy.models import NATIONAL_SLUG, Tenant
@@ -167,3 +174,67 @@ class Browser(TestClient):
 
     def login_page(self, identifier: str, password: str = PASSWORD) -> Response:
         return self.submit("/login", data={"identifier": identifier, "password": password, "next": "/"})
+
+
+# Learning ------------------------------------------------------------------------------------------
+
+FIXTURE_COURSES = Path(__file__).parent / "fixtures" / "courses"
+MAX_UPLOAD = 5 * 1024 * 1024
+
+
+def import_courses(db: Session, world: World, media_dir: Path, root: Path = FIXTURE_COURSES) -> ImportStats:
+    """Import course folders into the national catalog, as `onetouch courses import` does."""
+    with in_tenant(db, world.national):
+        stats = import_folder(db, root, DiskStorage(media_dir), max_bytes=MAX_UPLOAD)
+    db.commit()
+    return stats
+
+
+def make_course(
+    db: Session,
+    tenant: Tenant,
+    slug: str,
+    title: str,
+    *,
+    summary: str = "",
+    lessons: Sequence[str] = ("Bài 1", "Bài 2", "Bài 3"),
+    published: bool = True,
+    target_groups: Sequence[str] = (),
+    optional: Sequence[str] = (),
+) -> Course:
+    """A course of one module with text lessons; lesson titles in `optional` are not required."""
+    with in_tenant(db, tenant):
+        course = catalog.create_course(
+            db, title=title, slug=slug, summary=summary, target_groups=list(target_groups)
+        )
+        module = catalog.add_module(db, course, title="Phần 1")
+        for lesson_title in lessons:
+            lesson = catalog.add_lesson(db, module, title=lesson_title)
+            catalog.update_lesson(
+                db,
+                lesson,
+                title=lesson_title,
+                kind="text",
+                body_md=f"Nội dung **{lesson_title}**.",
+                required=lesson_title not in optional,
+            )
+        if published:
+            catalog.set_published(db, course, True)
+    db.commit()
+    return course
+
+
+def lesson_ids(db: Session, tenant: Tenant, course_id: int) -> list[int]:
+    with in_tenant(db, tenant):
+        course = catalog.get_course_by_id(db, course_id)
+        ids = [lesson.id for lesson in catalog.course_lessons(course)]
+    return ids
+
+
+def make_cohort(db: Session, tenant: Tenant, course: Course, code: str, **kwargs: Any) -> Cohort:
+    with in_tenant(db, tenant):
+        cohort = Cohort(course_id=course.id, code=code, title=kwargs.pop("title", code), **kwargs)
+        db.add(cohort)
+        db.flush()
+    db.commit()
+    return cohort

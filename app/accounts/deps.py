@@ -84,7 +84,7 @@ def _page_user_optional(
         return None
     request.state.user = user
     request.state.token_claims = claims
-    # A plain copy for the page chrome: an error page renders after the rollback has expired `user`.
+    # A snapshot for the page chrome: error pages render after the session rolled back and expired `user`.
     request.state.user_roles = tuple(user.roles)
     return user
 

@@ -1,4 +1,4 @@
-"""Sign-in, sign-out, my account and change-password pages."""
+"""Sign-in, sign-out, self-registration, my account and change-password pages."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import Response
 
-from app.accounts import service
+from app.accounts import registration, service
 from app.accounts.deps import OptionalPageUser, PageUser, PageUserAllowingPasswordChange
 from app.accounts.routes_api import issue_token, throttle_policy
 from app.core import i18n
 from app.core.deps import AppSettings, DbSession, client_address
-from app.core.errors import N_, DomainError
+from app.core.errors import N_, DomainError, Invalid, NotFound
 from app.core.settings import Settings
 from app.core.web import AUTH_COOKIE, LANG_COOKIE, html_router, redirect, render, request_language
 from app.tenancy.deps import CurrentTenant
@@ -164,4 +164,52 @@ def set_language(
     chosen = i18n.pick_language(lang)
     response = redirect(request, safe_next(next))
     response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="lax", path="/")
+    return response
+
+
+@router.get("/register", name="register")
+def register_form(request: Request, tenant: CurrentTenant, user: OptionalPageUser) -> Response:
+    """Citizens sign themselves up where the portal allows it (404 elsewhere)."""
+    if not tenant.self_registration:
+        raise NotFound(N_("Page not found."), code="no_self_registration")
+    if user is not None:
+        return redirect(request, "/courses")
+    return render(request, "accounts/register.html", {"form": {}})
+
+
+@router.post("/register", name="register_submit")
+def register_submit(
+    request: Request,
+    session: DbSession,
+    tenant: CurrentTenant,
+    settings: AppSettings,
+    full_name: Annotated[str, Form(max_length=200)] = "",
+    contact: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    confirm_password: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    if not tenant.self_registration:
+        raise NotFound(N_("Page not found."), code="no_self_registration")
+    form = {"full_name": full_name, "contact": contact}
+    try:
+        if password != confirm_password:
+            raise Invalid(N_("The two passwords do not match."), code="password")
+        user = registration.register_citizen(
+            session,
+            full_name=full_name,
+            contact=contact,
+            password=password,
+            password_min_length=settings.password_min_length,
+            client_address=client_address(request),
+        )
+    except DomainError as exc:
+        return render(
+            request,
+            "accounts/register.html",
+            {"form": form, "error": error_text(request, exc)},
+            status_code=exc.status_code,
+        )
+    token, _ = issue_token(settings, tenant, user.id, user.token_version)
+    response = redirect(request, f"/courses?welcome={user.username}")
+    set_auth_cookie(response, settings, token)
     return response

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     workers: int = 1
     redis_url: str | None = None
     media_dir: Path = VAR_DIR / "media"
+    # Largest accepted upload (video, PDF, image), in megabytes.
+    media_max_upload_mb: int = 200
+    # The course folders `onetouch seed` imports into the national catalog.
+    courses_dir: Path = PROJECT_ROOT / "courses"
 
     # Tokens
     token_ttl_minutes: int = 12 * 60

@@ -113,6 +113,7 @@ def page_context(request: Request, extra: Mapping[str, Any] | None = None) -> di
         "languages": i18n.LANGUAGE_NAMES,
         "tenant": getattr(request.state, "tenant", None),
         "current_user": getattr(request.state, "user", None),
+        "current_roles": getattr(request.state, "user_roles", ()),
         "is_admin": bool({"tenant_admin", "national_admin"} & set(getattr(request.state, "user_roles", ()))),
         "_": lambda message, **params: i18n.translate(lang, message, **params),
         "ngettext": lambda s, p, n, **params: i18n.translate_plural(lang, s, p, n, **params),

@@ -1,11 +1,15 @@
-"""The tenant's branded home page."""
+"""The tenant's branded home page, with the newest courses of its catalog."""
 
 from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import Response
 
+from app.accounts.constants import TARGET_GROUPS
 from app.accounts.deps import OptionalPageUser
+from app.catalog import service as catalog_service
+from app.catalog.constants import HOME_FEATURED
+from app.core.deps import DbSession
 from app.core.web import html_router, render
 from app.tenancy.deps import CurrentTenant
 
@@ -13,8 +17,9 @@ router = html_router()
 
 
 @router.get("/", name="home")
-def home(request: Request, tenant: CurrentTenant, user: OptionalPageUser) -> Response:
-    return render(request, "home.html", {"user": user})
+def home(request: Request, session: DbSession, tenant: CurrentTenant, user: OptionalPageUser) -> Response:
+    courses, _ = catalog_service.list_courses(session, user, limit=HOME_FEATURED)
+    return render(request, "home.html", {"user": user, "courses": courses, "groups": TARGET_GROUPS})
 
 
 @router.get("/brand.css", name="brand_css")

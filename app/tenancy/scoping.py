@@ -77,16 +77,62 @@ def _scope_statement(state: ORMExecuteState) -> None:
             raise TenantScopeError("tenant-owned table queried by a session with no bound tenant")
         return
     shared_ids = session.info.get(_SHARED, (tenant_id,))
-    readable_shared = state.is_select
+    state.statement = state.statement.options(*_criteria(state.is_select, tenant_id, shared_ids))
 
-    def criteria(cls: Any) -> Any:
-        if readable_shared and getattr(cls, "__tenant_shared_read__", False):
-            return cls.tenant_id.in_(shared_ids)
-        return cls.tenant_id == tenant_id
 
-    state.statement = state.statement.options(
-        with_loader_criteria(TenantScoped, criteria, include_aliases=True, track_closure_variables=False)
-    )
+def _scoped_classes() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """(shared-read classes, tenant-only classes) among the mapped `TenantScoped` models."""
+    from app.core.db import Base
+
+    mappers = Base.registry.mappers
+    key = len(mappers)
+    cached = _CLASSES.get(key)
+    if cached is None:
+        classes = [m.class_ for m in mappers if issubclass(m.class_, TenantScoped)]
+        cached = (
+            tuple(c for c in classes if getattr(c, "__tenant_shared_read__", False)),
+            tuple(c for c in classes if not getattr(c, "__tenant_shared_read__", False)),
+        )
+        _CLASSES.clear()
+        _CLASSES[key] = cached
+    return cached
+
+
+_CLASSES: dict[int, tuple[tuple[type, ...], tuple[type, ...]]] = {}
+
+
+def _criteria(is_select: bool, tenant_id: int, shared_ids: tuple[int, ...]) -> list[Any]:
+    # Each criteria lambda has one fixed SQL shape: SQLAlchemy caches a lambda's SQL by its code, so a lambda
+    # choosing between `==` and `IN` per class would hand one class's cached shape to another.
+    if not is_select:
+        return [
+            with_loader_criteria(
+                TenantScoped,
+                lambda cls: cls.tenant_id == tenant_id,
+                include_aliases=True,
+                track_closure_variables=False,
+            )
+        ]
+    shared, own = _scoped_classes()
+    options = [
+        with_loader_criteria(
+            c,
+            lambda cls: cls.tenant_id.in_(shared_ids),
+            include_aliases=True,
+            track_closure_variables=False,
+        )
+        for c in shared
+    ]
+    options += [
+        with_loader_criteria(
+            c,
+            lambda cls: cls.tenant_id == tenant_id,
+            include_aliases=True,
+            track_closure_variables=False,
+        )
+        for c in own
+    ]
+    return options
 
 
 @event.listens_for(Session, "before_flush")

@@ -1,0 +1,88 @@
+"""Citizens registering themselves where the portal allows it, with a username made from their name."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.accounts import service
+from app.accounts.constants import LEARNER
+from app.accounts.models import User
+from app.audit import service as audit
+from app.core.errors import N_, Conflict, Invalid
+from app.core.text import fold, nfc
+
+CITIZEN = "citizen"
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+_ATTEMPTS = 5
+
+
+def username_base(full_name: str) -> str:
+    """`Nguyễn Văn An` → `annv`: the given name, then the initials of the family and middle names."""
+    parts = [_NOT_ALNUM.sub("", p) for p in fold(nfc(full_name)).split()]
+    parts = [p for p in parts if p]
+    if not parts:
+        return "hocvien"
+    base = (parts[-1] + "".join(p[0] for p in parts[:-1]))[:60]
+    return base if len(base) >= 2 else "hocvien"
+
+
+def unique_username(session: Session, base: str) -> str:
+    """`base`, else `base2`, `base3`… — the first not taken in this tenant."""
+    taken = set(session.scalars(select(User.username).where(User.username.like(base + "%"))))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}{n}" in taken:
+        n += 1
+    return f"{base}{n}"
+
+
+def register_citizen(
+    session: Session,
+    *,
+    full_name: str,
+    contact: str,
+    password: str,
+    password_min_length: int = 8,
+    client_address: str | None = None,
+) -> User:
+    """A learner account (target group: citizen) from a name, a phone number or email, and a password."""
+    contact = nfc(contact or "")
+    if not contact:
+        raise Invalid(N_("Enter a phone number or an email address."), code="contact")
+    email, phone = (contact, None) if "@" in contact else (None, contact)
+    base = username_base(full_name)
+    for _ in range(_ATTEMPTS):
+        username = unique_username(session, base)
+        try:
+            with session.begin_nested():
+                user = service.create_user(
+                    session,
+                    username=username,
+                    full_name=full_name,
+                    password=password,
+                    roles=[LEARNER],
+                    email=email,
+                    phone=phone,
+                    target_group=CITIZEN,
+                    password_min_length=password_min_length,
+                )
+        except IntegrityError:
+            continue  # someone took the same username a moment ago: try the next one
+        except Conflict as exc:
+            if exc.code == "username_taken":
+                continue
+            raise
+        audit.record(
+            session,
+            "account.self_registered",
+            actor_id=user.id,
+            target=f"user:{user.id}",
+            client_address=client_address,
+        )
+        return user
+    raise Conflict(N_("Please try again in a moment."), code="username_busy")

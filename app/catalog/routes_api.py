@@ -1,0 +1,95 @@
+"""Catalog API: list and read courses, read a lesson."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.accounts.deps import ApiUser
+from app.catalog import service
+from app.catalog.models import Course, Lesson
+from app.catalog.schemas import CourseList, CourseListItem, CourseRead, LessonRead, LessonSummary, ModuleRead
+from app.core.deps import DbSession
+from app.progress import service as progress_service
+from app.tenancy.deps import CurrentTenant
+from app.tenancy.models import TenantContext
+
+router = APIRouter(prefix="/api/v1", tags=["catalog"])
+
+
+def course_list_item(course: Course, tenant: TenantContext) -> CourseListItem:
+    return CourseListItem(
+        slug=course.slug,
+        title=course.title,
+        summary=course.summary,
+        target_groups=list(course.target_groups or []),
+        tags=list(course.tags or []),
+        national=course.tenant_id != tenant.id,
+    )
+
+
+def course_read(course: Course, tenant: TenantContext) -> CourseRead:
+    return CourseRead(
+        **course_list_item(course, tenant).model_dump(),
+        modules=[
+            ModuleRead(
+                id=m.id,
+                title=m.title,
+                lessons=[
+                    LessonSummary(id=x.id, title=x.title, kind=x.kind, quiz_id=None, quiz_slug=x.quiz_slug)
+                    for x in m.lessons
+                ],
+            )
+            for m in course.modules
+        ],
+    )
+
+
+def media_url(lesson: Lesson) -> str | None:
+    return f"/media/{lesson.media_id}" if lesson.media_id else None
+
+
+@router.get("/courses", response_model=CourseList, name="api:courses")
+def list_courses(
+    session: DbSession,
+    tenant: CurrentTenant,
+    user: ApiUser,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    target_group: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> CourseList:
+    """Published courses of this portal's catalog: its own and the national ones."""
+    courses, total = service.list_courses(
+        session, user, q=q, target_group=target_group, limit=limit, offset=offset
+    )
+    return CourseList(items=[course_list_item(c, tenant) for c in courses], total=total)
+
+
+@router.get("/courses/{slug}", response_model=CourseRead, name="api:course")
+def get_course(slug: str, session: DbSession, tenant: CurrentTenant, user: ApiUser) -> CourseRead:
+    return course_read(service.get_course(session, slug, user, include_drafts=True), tenant)
+
+
+@router.get("/lessons/{lesson_id}", response_model=LessonRead, name="api:lesson")
+def get_lesson(lesson_id: int, session: DbSession, tenant: CurrentTenant, user: ApiUser) -> LessonRead:
+    """A lesson with its sanitised HTML: for learners enrolled in its course, and for staff."""
+    view = progress_service.open_lesson(session, user, lesson_id)
+    lesson = view.lesson
+    return LessonRead(
+        id=lesson.id,
+        course_slug=view.course.slug,
+        module_id=lesson.module_id,
+        title=lesson.title,
+        kind=lesson.kind,
+        required=lesson.required,
+        duration_minutes=lesson.duration_minutes,
+        body_html=lesson.body_html,
+        video_url=media_url(lesson) if lesson.kind == "video" else None,
+        embed_url=lesson.embed_url,
+        document_url=media_url(lesson) if lesson.kind == "document" else None,
+        quiz_slug=lesson.quiz_slug,
+        previous_id=view.previous.id if view.previous else None,
+        next_id=view.next.id if view.next else None,
+    )

@@ -1,0 +1,82 @@
+"""The learner's pages: enrol, continue, the lesson viewer with "mark complete", and My learning."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Form, Request
+from fastapi.responses import Response
+
+from app.accounts.deps import PageUser
+from app.catalog import service as catalog_service
+from app.catalog.constants import LESSON_KIND_LABELS
+from app.cohorts import service as cohorts_service
+from app.core.deps import DbSession
+from app.core.errors import N_, Forbidden
+from app.core.web import html_router, is_htmx, redirect, render
+from app.progress import service
+from app.tenancy.deps import CurrentTenant
+
+router = html_router()
+
+
+@router.post("/courses/{slug}/enrol", name="courses:enrol")
+def enrol(
+    request: Request,
+    slug: str,
+    session: DbSession,
+    tenant: CurrentTenant,
+    user: PageUser,
+    cohort_id: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    course = catalog_service.get_course(session, slug, user)
+    cohort = cohorts_service.get_cohort(session, int(cohort_id)) if cohort_id.isdigit() else None
+    service.enrol(session, user, course, cohort=cohort)
+    return redirect(request, f"/courses/{course.slug}/continue")
+
+
+@router.get("/courses/{slug}/continue", name="courses:continue")
+def continue_course(
+    request: Request, slug: str, session: DbSession, tenant: CurrentTenant, user: PageUser
+) -> Response:
+    """Resume: the first incomplete lesson from where the learner left off."""
+    course = catalog_service.get_course(session, slug, user, include_drafts=True)
+    enrolment = service.get_enrolment(session, user.id, course.id)
+    lesson = service.resume_lesson(session, enrolment, course)
+    if lesson is None or (enrolment is None and not catalog_service.is_staff(user)):
+        return redirect(request, f"/courses/{course.slug}")
+    return redirect(request, f"/lessons/{lesson.id}")
+
+
+def _lesson_context(view: service.LessonView) -> dict[str, object]:
+    return {"view": view, "lesson": view.lesson, "course": view.course, "kinds": LESSON_KIND_LABELS}
+
+
+@router.get("/lessons/{lesson_id}", name="lessons:view")
+def lesson_page(
+    request: Request, lesson_id: int, session: DbSession, tenant: CurrentTenant, user: PageUser
+) -> Response:
+    view = service.open_lesson(session, user, lesson_id)
+    return render(request, "progress/lesson.html", _lesson_context(view))
+
+
+@router.post("/lessons/{lesson_id}/complete", name="lessons:complete")
+def complete_lesson(
+    request: Request, lesson_id: int, session: DbSession, tenant: CurrentTenant, user: PageUser
+) -> Response:
+    """A plain form post (works without JavaScript); htmx swaps in just the progress fragment."""
+    view = service.open_lesson(session, user, lesson_id, visit=False)
+    if view.enrolment is None:
+        raise Forbidden(N_("Enrol in the course to open its lessons."), code="not_enrolled")
+    service.complete_lesson(session, view.enrolment, view.lesson)
+    view.done.add(view.lesson.id)
+    if is_htmx(request):
+        return render(request, "progress/_progress.html", _lesson_context(view))
+    if view.next is not None:
+        return redirect(request, f"/lessons/{view.next.id}")
+    return redirect(request, f"/courses/{view.course.slug}")
+
+
+@router.get("/learning", name="learning")
+def my_learning(request: Request, session: DbSession, tenant: CurrentTenant, user: PageUser) -> Response:
+    return render(request, "progress/dashboard.html", {"enrolments": service.my_enrolments(session, user)})

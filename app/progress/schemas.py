@@ -1,0 +1,26 @@
+"""API shapes for enrolments and progress (SPEC §9 progress item)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel
+
+
+class EnrolRequest(BaseModel):
+    cohort_id: int | None = None
+
+
+class ProgressItem(BaseModel):
+    course_slug: str
+    cohort_id: int | None
+    lessons_completed: int
+    lessons_total: int
+    percent: int
+    completed_at: dt.datetime | None
+    late: bool
+
+
+class ProgressList(BaseModel):
+    items: list[ProgressItem]
+    total: int

@@ -1,0 +1,253 @@
+"""Enrolment and lesson progress: idempotent completion, stored figures, resume and course completion."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from app.accounts.models import User
+from app.catalog import service as catalog_service
+from app.catalog.models import Course, Lesson
+from app.cohorts.models import Cohort
+from app.core.db import utcnow
+from app.core.errors import N_, Forbidden, Invalid, NotFound
+from app.core.i18n import VN_TZ
+from app.progress.models import Enrolment, LessonProgress
+from app.tenancy.scoping import bound_tenant_id
+
+
+def percent_of(done: int, total: int) -> int:
+    return min(100, done * 100 // total) if total > 0 else 0
+
+
+def get_enrolment(session: Session, user_id: int, course_id: int) -> Enrolment | None:
+    return session.scalars(
+        select(Enrolment).where(Enrolment.user_id == user_id, Enrolment.course_id == course_id)
+    ).first()
+
+
+def require_enrolment(session: Session, user: User, course_id: int) -> Enrolment:
+    enrolment = get_enrolment(session, user.id, course_id)
+    if enrolment is None:
+        raise Forbidden(N_("Enrol in the course to open its lessons."), code="not_enrolled")
+    return enrolment
+
+
+def enrol(
+    session: Session, user: User, course: Course, *, cohort: Cohort | None = None, self_service: bool = True
+) -> tuple[Enrolment, bool]:
+    """Enrol a learner (in a cohort, or in the course alone). Returns (enrolment, newly enrolled?).
+
+    Enrolling twice is harmless: the second call returns the first enrolment. Self-service enrolment needs a
+    published course and, for a cohort, one that allows self-enrolment and is open today.
+    """
+    if cohort is not None and cohort.course_id != course.id:
+        raise Invalid(N_("This cohort is for another course."), code="cohort_course")
+    if self_service:
+        if not course.is_published:
+            raise Forbidden(N_("This course is not open for enrolment."), code="not_published")
+        if cohort is not None and not (cohort.self_enrolment and cohort.is_open_on(local_today())):
+            raise Forbidden(N_("This cohort does not accept self-enrolment now."), code="cohort_closed")
+    existing = get_enrolment(session, user.id, course.id)
+    if existing is not None:
+        if cohort is not None and existing.cohort_id is None:
+            existing.cohort_id = cohort.id
+            session.flush()
+            return existing, True
+        return existing, False
+    enrolment = Enrolment(
+        user_id=user.id,
+        course_id=course.id,
+        cohort_id=cohort.id if cohort else None,
+        lessons_total=course.required_lessons,
+    )
+    try:
+        with session.begin_nested():
+            session.add(enrolment)
+    except IntegrityError:
+        # A double click got there first.
+        found = get_enrolment(session, user.id, course.id)
+        if found is None:
+            raise
+        return found, False
+    return enrolment, True
+
+
+def local_today(now: dt.datetime | None = None) -> dt.date:
+    return (now or utcnow()).astimezone(VN_TZ).date()
+
+
+def completed_lesson_ids(session: Session, enrolment: Enrolment) -> set[int]:
+    return set(
+        session.scalars(select(LessonProgress.lesson_id).where(LessonProgress.enrolment_id == enrolment.id))
+    )
+
+
+def sync_totals(session: Session, enrolment: Enrolment, course: Course) -> None:
+    """Re-base the stored figures when the course's required lessons changed since the last event."""
+    if enrolment.lessons_total == course.required_lessons:
+        return
+    done = (
+        session.scalar(
+            select(func.count())
+            .select_from(LessonProgress)
+            .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+            .where(LessonProgress.enrolment_id == enrolment.id, Lesson.required)
+        )
+        or 0
+    )
+    enrolment.lessons_total = course.required_lessons
+    enrolment.lessons_completed = done
+    enrolment.percent = 100 if enrolment.completed_at else percent_of(done, course.required_lessons)
+    session.flush()
+
+
+def record_visit(session: Session, enrolment: Enrolment, lesson: Lesson) -> None:
+    if enrolment.last_lesson_id != lesson.id or enrolment.started_at is None:
+        enrolment.last_lesson_id = lesson.id
+        if enrolment.started_at is None:
+            enrolment.started_at = utcnow()
+        session.flush()
+
+
+def complete_lesson(
+    session: Session, enrolment: Enrolment, lesson: Lesson, *, now: dt.datetime | None = None
+) -> bool:
+    """Mark a lesson complete; True when this call counted it (False if it already was).
+
+    Safe under double clicks and concurrent requests: the unique (tenant, enrolment, lesson) constraint
+    lets one insert win, and only the winner bumps the stored figures, with an atomic SQL update.
+    """
+    if lesson.course_id != enrolment.course_id:
+        raise NotFound(N_("Lesson not found."), code="lesson_not_found")
+    now = now or utcnow()
+    try:
+        with session.begin_nested():
+            session.add(LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id, completed_at=now))
+    except IntegrityError:
+        counted = False
+    else:
+        counted = True
+    values: dict[str, object] = {
+        "last_lesson_id": lesson.id,
+        "started_at": func.coalesce(Enrolment.started_at, now),
+    }
+    if counted and lesson.required:
+        values["lessons_completed"] = Enrolment.lessons_completed + 1
+        values["percent"] = case(
+            (Enrolment.lessons_total <= 0, 0),
+            (Enrolment.lessons_completed + 1 >= Enrolment.lessons_total, 100),
+            else_=(Enrolment.lessons_completed + 1) * 100 // Enrolment.lessons_total,
+        )
+    session.execute(
+        update(Enrolment)
+        .where(Enrolment.id == enrolment.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(enrolment)
+    check_completion(session, enrolment, now=now)
+    return counted
+
+
+def check_completion(session: Session, enrolment: Enrolment, *, now: dt.datetime | None = None) -> bool:
+    """Is the course complete for this enrolment? Marks it (once, and late if after the cohort closed).
+
+    The one place that decides completion: every required lesson complete. The quiz issue extends it with
+    "every required quiz passed".
+    """
+    if enrolment.completed_at is not None:
+        return True
+    if enrolment.lessons_total <= 0 or enrolment.lessons_completed < enrolment.lessons_total:
+        return False
+    now = now or utcnow()
+    late = False
+    if enrolment.cohort_id is not None:
+        cohort = session.get(Cohort, enrolment.cohort_id)
+        late = bool(cohort and cohort.closes_on and local_today(now) > cohort.closes_on)
+    session.execute(
+        update(Enrolment)
+        .where(Enrolment.id == enrolment.id, Enrolment.completed_at.is_(None))
+        .values(completed_at=now, late=late, percent=100)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(enrolment)
+    return True
+
+
+def resume_lesson(session: Session, enrolment: Enrolment | None, course: Course) -> Lesson | None:
+    """Where "Continue" goes: the first incomplete lesson from the last visited one on, else from the start.
+
+    With everything complete, the last visited lesson.
+    """
+    lessons = catalog_service.course_lessons(course)
+    if not lessons:
+        return None
+    if enrolment is None:
+        return lessons[0]
+    done = completed_lesson_ids(session, enrolment)
+    start = next((i for i, x in enumerate(lessons) if x.id == enrolment.last_lesson_id), 0)
+    for lesson in lessons[start:] + lessons[:start]:
+        if lesson.id not in done:
+            return lesson
+    return next((x for x in lessons if x.id == enrolment.last_lesson_id), lessons[0])
+
+
+def my_enrolments(session: Session, user: User) -> list[Enrolment]:
+    return list(
+        session.scalars(
+            select(Enrolment)
+            .where(Enrolment.user_id == user.id)
+            .options(selectinload(Enrolment.course), selectinload(Enrolment.cohort))
+            .order_by(Enrolment.completed_at.is_not(None), Enrolment.enrolled_at.desc())
+        )
+    )
+
+
+def enrolment_for_lesson(session: Session, user: User, lesson: Lesson) -> Enrolment | None:
+    return get_enrolment(session, user.id, lesson.course_id)
+
+
+@dataclass
+class LessonView:
+    lesson: Lesson
+    course: Course
+    enrolment: Enrolment | None
+    previous: Lesson | None
+    next: Lesson | None
+    done: set[int]
+    position: int
+    count: int
+
+
+def open_lesson(session: Session, user: User, lesson_id: int, *, visit: bool = True) -> LessonView:
+    """A lesson as its reader may see it: enrolled learners, or staff; never another tenant's or a draft."""
+    lesson = catalog_service.get_lesson(session, lesson_id)
+    course = catalog_service.get_course_by_id(session, lesson.course_id)
+    staff = catalog_service.is_staff(user)
+    own = course.tenant_id == bound_tenant_id(session)
+    if not course.is_published and not (staff and own):
+        raise NotFound(N_("Lesson not found."), code="lesson_not_found")
+    enrolment = get_enrolment(session, user.id, course.id)
+    if enrolment is None and not staff:
+        raise Forbidden(N_("Enrol in the course to open its lessons."), code="not_enrolled")
+    if enrolment is not None:
+        sync_totals(session, enrolment, course)
+        if visit:
+            record_visit(session, enrolment, lesson)
+    lessons = catalog_service.course_lessons(course)
+    index = next(i for i, x in enumerate(lessons) if x.id == lesson.id)
+    return LessonView(
+        lesson=lesson,
+        course=course,
+        enrolment=enrolment,
+        previous=lessons[index - 1] if index > 0 else None,
+        next=lessons[index + 1] if index + 1 < len(lessons) else None,
+        done=completed_lesson_ids(session, enrolment) if enrolment else set(),
+        position=index + 1,
+        count=len(lessons),
+    )

@@ -1,0 +1,57 @@
+"""Citizens register themselves where the portal allows it; usernames come from their name."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.accounts.registration import username_base
+from app.tenancy import service as tenants
+from tests.factories import in_tenant
+
+FORM = {
+    "full_name": "Nguyễn Văn An",
+    "contact": "0987654321",
+    "password": "matkhau123",
+    "confirm_password": "matkhau123",
+}
+
+
+def test_username_from_vietnamese_name() -> None:
+    assert username_base("Nguyễn Văn An") == "annv"
+    assert username_base("  Đặng   Thị Đào ") == "daodt"
+    assert username_base("Lê") == "le"
+    assert username_base("!!!") == "hocvien"
+
+
+def _register(client, **data):
+    return client.submit("/register", data={**FORM, **data})
+
+
+def test_register_signs_in_with_a_collision_free_username(world, db, make_client) -> None:
+    tenants.update_tenant(db, "haiphong", self_registration=True)
+    db.commit()
+    client = make_client("haiphong")
+    r = _register(client)
+    assert r.status_code == 303 and r.headers["location"] == "/courses?welcome=annv"
+    assert client.get("/learning").status_code == 200  # signed in
+    r = _register(make_client("haiphong"), contact="+84 912 000 111")
+    assert r.headers["location"] == "/courses?welcome=annv2"
+    with in_tenant(db, world.haiphong):
+        user = db.scalars(select(User).where(User.username == "annv2")).one()
+        assert (user.phone, user.target_group, user.roles) == ("0912000111", "citizen", ["learner"])
+    # Same validation as account creation: the phone number is already used, the email is not valid.
+    r = _register(make_client("haiphong"), full_name="Trần Bình")
+    assert r.status_code == 409 and "số điện thoại" in r.text.lower()
+    r = _register(make_client("haiphong"), contact="khong-phai-email@", full_name="Trần Bình")
+    assert r.status_code == 422
+    r = _register(make_client("haiphong"), contact="binh@example.vn", confirm_password="khac12345")
+    assert r.status_code == 422
+
+
+def test_registration_is_404_where_the_portal_does_not_allow_it(world, make_client) -> None:
+    client = make_client("quangninh")
+    assert client.get("/register").status_code == 404
+    token = client.csrf_from("/login")
+    assert client.post("/register", data={**FORM, "csrf_token": token}).status_code == 404
+    assert 'href="/register"' not in client.get("/login").text
