@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.catalog.models import Course
@@ -37,6 +37,10 @@ class Enrolment(TenantScoped, Base):
     last_lesson_id: Mapped[int | None] = mapped_column(
         ForeignKey("lesson.id", ondelete="SET NULL"), default=None
     )
+    # Kept current by the quiz and certificate services, so reports read them without scanning attempts:
+    # the best percent over the course's required quizzes' best attempts, and when a certificate was issued.
+    best_score_percent: Mapped[float | None] = mapped_column(Float, default=None)
+    certified_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
     course: Mapped[Course] = relationship(lazy="raise")
     cohort: Mapped[Cohort | None] = relationship(lazy="raise")
