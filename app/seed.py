@@ -56,8 +56,8 @@ DEMO_USERS_PROVINCE = (
 )
 
 
-DEMO_COURSE = "vi-du-khoa-hoc"
-DEMO_COHORT = ("haiphong", "HP-VIDU-01", "Đợt 01 – Khóa học ví dụ")
+DEMO_COURSE = "cds-co-ban"
+DEMO_COHORT = ("haiphong", "HP-CDS-01", "Đợt 01 – CĐS cơ bản")
 
 
 def seed_demo(session: Session, *, settings: Settings | None = None) -> dict[str, int]:
