@@ -74,6 +74,8 @@ def make_user(
     must_change_password: bool = False,
     **kwargs: Any,
 ) -> User:
+    unit_id = kwargs.pop("unit_id", None)
+    is_active = kwargs.pop("is_active", True)
     with in_tenant(db, tenant):
         user = accounts.create_user(
             db,
@@ -87,6 +89,8 @@ def make_user(
             **kwargs,
         )
         user.password_hash = password_hash()
+        user.unit_id = unit_id
+        user.is_active = is_active
         db.flush()
     return user
 

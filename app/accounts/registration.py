@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -11,23 +9,21 @@ from sqlalchemy.orm import Session
 from app.accounts import service
 from app.accounts.constants import LEARNER
 from app.accounts.models import User
+from app.accounts.usernames import username_base
 from app.audit import service as audit
 from app.core.errors import N_, Conflict, Invalid
 from app.core.text import fold, nfc
+from app.units.models import Unit
 
 CITIZEN = "citizen"
-_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+RESIDENCE_KIND = "commune"
 _ATTEMPTS = 5
 
 
-def username_base(full_name: str) -> str:
-    """`Nguyễn Văn An` → `annv`: the given name, then the initials of the family and middle names."""
-    parts = [_NOT_ALNUM.sub("", p) for p in fold(nfc(full_name)).split()]
-    parts = [p for p in parts if p]
-    if not parts:
-        return "hocvien"
-    base = (parts[-1] + "".join(p[0] for p in parts[:-1]))[:60]
-    return base if len(base) >= 2 else "hocvien"
+def residence_units(session: Session) -> list[Unit]:
+    """Where a citizen may say they live: the portal's communes and wards, sorted by name."""
+    units = session.scalars(select(Unit).where(Unit.kind == RESIDENCE_KIND)).all()
+    return sorted(units, key=lambda u: (fold(u.name), u.name))
 
 
 def unique_username(session: Session, base: str) -> str:
@@ -49,12 +45,15 @@ def register_citizen(
     password: str,
     password_min_length: int = 8,
     client_address: str | None = None,
+    unit_id: int | None = None,
 ) -> User:
     """A learner account (target group: citizen) from a name, a phone number or email, and a password."""
     contact = nfc(contact or "")
     if not contact:
         raise Invalid(N_("Enter a phone number or an email address."), code="contact")
     email, phone = (contact, None) if "@" in contact else (None, contact)
+    if unit_id is not None and unit_id not in {u.id for u in residence_units(session)}:
+        raise Invalid(N_("Choose your commune or ward from the list."), code="unit")
     base = username_base(full_name)
     for _ in range(_ATTEMPTS):
         username = unique_username(session, base)
@@ -77,6 +76,7 @@ def register_citizen(
             if exc.code == "username_taken":
                 continue
             raise
+        user.unit_id = unit_id
         audit.record(
             session,
             "account.self_registered",

@@ -168,13 +168,17 @@ def set_language(
 
 
 @router.get("/register", name="register")
-def register_form(request: Request, tenant: CurrentTenant, user: OptionalPageUser) -> Response:
+def register_form(
+    request: Request, session: DbSession, tenant: CurrentTenant, user: OptionalPageUser
+) -> Response:
     """Citizens sign themselves up where the portal allows it (404 elsewhere)."""
     if not tenant.self_registration:
         raise NotFound(N_("Page not found."), code="no_self_registration")
     if user is not None:
         return redirect(request, "/courses")
-    return render(request, "accounts/register.html", {"form": {}})
+    return render(
+        request, "accounts/register.html", {"form": {}, "units": registration.residence_units(session)}
+    )
 
 
 @router.post("/register", name="register_submit")
@@ -187,11 +191,14 @@ def register_submit(
     contact: Annotated[str, Form(max_length=254)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
     confirm_password: Annotated[str, Form(max_length=200)] = "",
+    unit_id: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
     if not tenant.self_registration:
         raise NotFound(N_("Page not found."), code="no_self_registration")
-    form = {"full_name": full_name, "contact": contact}
+    form = {"full_name": full_name, "contact": contact, "unit_id": unit_id}
     try:
+        if unit_id and not unit_id.isdigit():
+            raise Invalid(N_("Choose your commune or ward from the list."), code="unit")
         if password != confirm_password:
             raise Invalid(N_("The two passwords do not match."), code="password")
         user = registration.register_citizen(
@@ -201,12 +208,13 @@ def register_submit(
             password=password,
             password_min_length=settings.password_min_length,
             client_address=client_address(request),
+            unit_id=int(unit_id) if unit_id else None,
         )
     except DomainError as exc:
         return render(
             request,
             "accounts/register.html",
-            {"form": form, "error": error_text(request, exc)},
+            {"form": form, "error": error_text(request, exc), "units": registration.residence_units(session)},
             status_code=exc.status_code,
         )
     token, _ = issue_token(settings, tenant, user.id, user.token_version)

@@ -19,6 +19,7 @@ from app.cohorts.schemas import (
     RosterEntry,
 )
 from app.core.deps import DbSession
+from app.units import service as units_service
 
 router = APIRouter(prefix="/api/v1/cohorts", tags=["cohorts"])
 
@@ -74,9 +75,13 @@ def get_cohort(cohort_id: int, session: DbSession, staff: ApiStaff) -> CohortDet
 def enrol_usernames(
     cohort_id: int, body: CohortEnrolments, session: DbSession, staff: ApiStaff
 ) -> EnrolmentReportRead:
-    """Enrol accounts of this portal by username; unknown usernames are listed in the answer."""
+    """Enrol accounts of this portal by username (unknown ones are listed back) or by unit."""
     cohort = service.get_cohort(session, cohort_id)
-    report = service.enrol_usernames(session, cohort, body.usernames)
+    if body.unit:
+        unit = units_service.find_unit(session, body.unit)
+        report = service.enrol_unit(session, cohort, unit.id, include_subunits=body.include_subunits)
+    else:
+        report = service.enrol_usernames(session, cohort, body.usernames)
     return EnrolmentReportRead(
         enrolled=report.enrolled,
         already_enrolled=report.already_enrolled,

@@ -16,6 +16,7 @@ from app.core.deps import DbSession
 from app.core.errors import N_, DomainError, Invalid
 from app.core.web import html_router, redirect, render
 from app.tenancy.deps import CurrentTenant
+from app.units import service as units_service
 
 router = html_router()
 
@@ -117,3 +118,23 @@ def cohort_enrol(
     except DomainError as exc:
         return _detail(request, session, cohort_id, error=error_text(request, exc), usernames=usernames)
     return _detail(request, session, cohort_id, report=report)
+
+
+@router.post("/cohorts/{cohort_id}/enrolments/unit", name="cohorts:enrol_unit")
+def cohort_enrol_unit(
+    request: Request,
+    cohort_id: int,
+    session: DbSession,
+    tenant: CurrentTenant,
+    user: PageStaff,
+    unit: Annotated[str, Form(max_length=255)] = "",
+    include_subunits: Annotated[str, Form(max_length=2)] = "",
+) -> Response:
+    """Every active account of a unit (by code or name), and of the units below it when ticked."""
+    cohort = service.get_cohort(session, cohort_id)
+    try:
+        found = units_service.find_unit(session, unit)
+        report = service.enrol_unit(session, cohort, found.id, include_subunits=bool(include_subunits))
+    except DomainError as exc:
+        return _detail(request, session, cohort_id, error=error_text(request, exc), unit=unit)
+    return _detail(request, session, cohort_id, report=report, unit=found.name)

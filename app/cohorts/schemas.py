@@ -46,7 +46,11 @@ class CohortDetail(CohortRead):
 
 
 class CohortEnrolments(BaseModel):
-    usernames: list[str] = Field(max_length=10_000)
+    """Enrol by a list of usernames, or every account of a unit (by code or name) and the units below it."""
+
+    usernames: list[str] = Field(default_factory=list, max_length=10_000)
+    unit: str | None = Field(default=None, max_length=255)
+    include_subunits: bool = True
 
 
 class EnrolmentReportRead(BaseModel):

@@ -19,7 +19,10 @@ from app.core.errors import N_, Conflict, Invalid, NotFound
 from app.core.text import fold, nfc
 from app.progress import service as progress_service
 from app.progress.models import Enrolment
+from app.units import service as units_service
+from app.units.models import Unit
 
+_CHUNK = 5000  # keeps IN lists well under SQLite's bound-parameter limit
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$")
 
 
@@ -115,21 +118,113 @@ def enrol_usernames(session: Session, cohort: Cohort, usernames: Iterable[str]) 
             wanted.setdefault(fold(typed).replace(" ", ""), typed)
     if not wanted:
         raise Invalid(N_("List at least one username."), code="usernames")
-    users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(list(wanted))))}
+    found: dict[str, int] = {}
+    keys = list(wanted)
+    for start in range(0, len(keys), _CHUNK):
+        found.update(
+            session.execute(
+                select(User.username, User.id).where(
+                    User.username.in_(keys[start : start + _CHUNK]), User.is_active
+                )
+            ).all()
+        )
+    report.unknown_usernames = [typed for key, typed in wanted.items() if key not in found]
+    bulk = enrol_user_ids(session, cohort, found.values())
+    report.enrolled, report.already_enrolled = bulk.enrolled, bulk.already_enrolled
+    return report
+
+
+def enrol_user_ids(session: Session, cohort: Cohort, user_ids: Iterable[int]) -> EnrolmentReport:
+    """Enrol many accounts of this tenant at once (cohort rosters, units, spreadsheet imports).
+
+    Set-based: one query per few thousand learners finds existing enrolments; a learner enrolled in the
+    course on their own joins the cohort; one already in a cohort of this course stays where they are. New
+    enrolments are ORM rows (batched on flush), so every listener on enrolments sees them.
+    """
+    report = EnrolmentReport()
+    ids = sorted(set(user_ids))
     course = session.get(Course, cohort.course_id)
     if course is None:  # the course row is shared read: never missing while the cohort exists
         raise NotFound(N_("Course not found."), code="course_not_found")
-    for key, typed in wanted.items():
-        user = users.get(key)
-        if user is None or not user.is_active:
-            report.unknown_usernames.append(typed)
-            continue
-        _, created = progress_service.enrol(session, user, course, cohort=cohort, self_service=False)
-        if created:
+    existing: dict[int, Enrolment] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        existing.update(
+            (e.user_id, e)
+            for e in session.scalars(
+                select(Enrolment).where(Enrolment.course_id == course.id, Enrolment.user_id.in_(chunk))
+            )
+        )
+    new: list[Enrolment] = []
+    for user_id in ids:
+        enrolment = existing.get(user_id)
+        if enrolment is None:
+            new.append(
+                Enrolment(
+                    user_id=user_id,
+                    course_id=course.id,
+                    cohort_id=cohort.id,
+                    lessons_total=course.required_lessons,
+                )
+            )
+        elif enrolment.cohort_id is None:
+            enrolment.cohort_id = cohort.id
             report.enrolled += 1
         else:
             report.already_enrolled += 1
+    try:
+        with session.begin_nested():
+            session.add_all(new)
+        report.enrolled += len(new)
+    except IntegrityError:
+        # Someone enrolled one of them meanwhile: fall back to the one-by-one path, which tolerates that.
+        for enrolment in new:
+            user = session.get(User, enrolment.user_id)
+            if user is None:
+                continue
+            _, created = progress_service.enrol(session, user, course, cohort=cohort, self_service=False)
+            report.enrolled += int(created)
+            report.already_enrolled += int(not created)
+    session.flush()
     return report
+
+
+def enrol_unit(
+    session: Session, cohort: Cohort, unit_id: int, *, include_subunits: bool = True
+) -> EnrolmentReport:
+    """Enrol every active account of a unit (and, by default, of the units below it) in the cohort."""
+    unit = units_service.get_unit(session, unit_id)
+    stmt = select(User.id).where(User.is_active)
+    if include_subunits:
+        stmt = stmt.join(Unit, Unit.id == User.unit_id).where(Unit.path.startswith(unit.path))
+    else:
+        stmt = stmt.where(User.unit_id == unit.id)
+    return enrol_user_ids(session, cohort, session.scalars(stmt))
+
+
+def cohort_key(value: str) -> str:
+    """How a spreadsheet cell names a cohort: its code or its title, without regard to case or accents."""
+    return fold(nfc(value)).replace(" ", "")
+
+
+def find_by_code_or_title(session: Session, values: Iterable[str]) -> dict[str, Cohort]:
+    """Cohorts of this tenant named by code or by title (a title two cohorts share names neither)."""
+    wanted = {cohort_key(v) for v in values if v and v.strip()}
+    if not wanted:
+        return {}
+    found: dict[str, Cohort] = {}
+    shared_titles: set[str] = set()
+    for cohort in session.scalars(select(Cohort).order_by(Cohort.id)):
+        title = cohort_key(cohort.title)
+        if title in wanted:
+            if title in found and found[title].code != cohort.code:
+                shared_titles.add(title)
+            found.setdefault(title, cohort)
+    for title in shared_titles:
+        del found[title]
+    for cohort in session.scalars(select(Cohort).where(func.lower(Cohort.code).in_(sorted(wanted)))):
+        found[cohort_key(cohort.code)] = cohort  # a code wins over a title
+    return found
 
 
 def roster(session: Session, cohort: Cohort) -> list[tuple[User, Enrolment]]:

@@ -33,6 +33,8 @@ class ImportOutcome:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Enrolments the cohort column makes (or, in a dry run, would make).
+    enrolled: int = 0
     errors: list[RowError] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
@@ -59,6 +61,7 @@ class ImportOutcome:
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "enrolled": self.enrolled,
             "error_rows": self.error_rows,
             "errors": [e.as_dict() for e in self.errors],
             "ignored_columns": self.ignored_columns,

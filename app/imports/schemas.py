@@ -19,6 +19,7 @@ class ImportResultRead(BaseModel):
     created: int
     updated: int
     unchanged: int
+    enrolled: int = 0
     error_rows: int
     errors: list[RowErrorRead]
     ignored_columns: list[str] = Field(default_factory=list)

@@ -8,7 +8,6 @@ The writes bypass the ORM, so they carry `tenant_id` explicitly and filter updat
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,7 +19,10 @@ from sqlalchemy.orm import Session
 from app.accounts import service as accounts
 from app.accounts.constants import LEARNER
 from app.accounts.models import User
+from app.accounts.usernames import UsernameAllocator
 from app.audit import service as audit
+from app.cohorts import service as cohorts_service
+from app.cohorts.models import Cohort
 from app.core.db import utcnow
 from app.core.errors import N_, DomainError, Invalid
 from app.core.spreadsheets import fold_key, match_headers, read_table
@@ -35,9 +37,9 @@ from app.imports.constants import (
     MAX_POSITION,
 )
 from app.imports.outcome import CREATE, ERROR, UNCHANGED, UPDATE, ImportOutcome
+from app.progress.models import Enrolment
 from app.units import service as units_service
 
-_NOT_LETTER_OR_DIGIT = re.compile(r"[^a-z0-9]")
 _BATCH = 2000
 # Fields an import may change on an existing account (never the username, roles or password).
 UPDATABLE = ("full_name", "email", "phone", "unit_id", "position", "target_group")
@@ -67,6 +69,7 @@ class AccountRow:
     target_group: str | None = None
     password: str | None = None
     cohort: str | None = None
+    cohort_id: int | None = None
     ok: bool = True
 
 
@@ -81,39 +84,6 @@ class ParsedFile:
 
 def clean_group(value: str) -> str | None:
     return GROUP_ALIASES.get(fold_key(value))
-
-
-def username_base(full_name: str) -> str:
-    """`Nguyễn Văn An` → `annv`: the given name (last word) and the initials of the others, folded."""
-    parts = [_NOT_LETTER_OR_DIGIT.sub("", p) for p in fold(full_name).split()]
-    parts = [p for p in parts if p]
-    if not parts:
-        return "user"
-    base = parts[-1] + "".join(p[0] for p in parts[:-1])
-    base = base[:56]
-    return base if len(base) >= 2 else base + "1"
-
-
-class UsernameAllocator:
-    """Collision-free usernames: `annv`, then `annv2`, `annv3`… (a counter per base keeps it linear)."""
-
-    def __init__(self, taken: set[str]) -> None:
-        self.taken = taken
-        self.next_suffix: dict[str, int] = {}
-
-    def allocate(self, full_name: str) -> str:
-        base = username_base(full_name)
-        candidate = base
-        n = self.next_suffix.get(base, 1)
-        if n > 1 or candidate in self.taken:
-            n = max(n, 2)
-            candidate = f"{base}{n}"
-            while candidate in self.taken:
-                n += 1
-                candidate = f"{base}{n}"
-            self.next_suffix[base] = n + 1
-        self.taken.add(candidate)
-        return candidate
 
 
 def parse_accounts(
@@ -245,6 +215,8 @@ def parse_accounts(
 class Plan:
     creates: list[AccountRow] = field(default_factory=list)
     updates: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    # Rows to enrol in their `Đợt học` cohort: (username once known, cohort id).
+    enrolments: list[AccountRow] = field(default_factory=list)
 
 
 def plan_accounts(session: Session, parsed: ParsedFile) -> Plan:
@@ -270,6 +242,7 @@ def plan_accounts(session: Session, parsed: ParsedFile) -> Plan:
     allocator = UsernameAllocator(set(by_username) | explicit)
     claimed: dict[str, dict[str, int]] = {"username": {}, "email": {}, "phone": {}}
     claimed_account: dict[int, int] = {}
+    cohorts = cohorts_service.find_by_code_or_title(session, [r.cohort for r in parsed.rows if r.cohort])
     plan = Plan()
 
     for r in parsed.rows:
@@ -305,6 +278,18 @@ def plan_accounts(session: Session, parsed: ParsedFile) -> Plan:
                         username=existing[other].username,
                     )
                     r.ok = False
+            if r.ok and r.cohort:
+                cohort = cohorts.get(cohorts_service.cohort_key(r.cohort))
+                if cohort is None:
+                    err(
+                        r.row,
+                        labels["cohort"],
+                        N_("There is no cohort with the code or title {code} in this portal."),
+                        code=r.cohort,
+                    )
+                    r.ok = False
+                else:
+                    r.cohort_id = cohort.id
             if r.ok and match is not None and match in claimed_account:
                 err(
                     r.row,
@@ -368,7 +353,61 @@ def plan_accounts(session: Session, parsed: ParsedFile) -> Plan:
             }
         )
     outcome.errors.sort(key=lambda e: e.row)
+    plan.enrolments = [r for r in parsed.rows if r.ok and r.cohort_id is not None]
+    outcome.enrolled = _count_new_enrolments(session, plan.enrolments, {c.id: c for c in cohorts.values()})
     return plan
+
+
+def _count_new_enrolments(session: Session, rows: list[AccountRow], cohorts: dict[int, Cohort]) -> int:
+    """How many of these rows the cohort column would newly enrol (new accounts always; others if not yet)."""
+    if not rows:
+        return 0
+    course_of = {c.id: c.course_id for c in cohorts.values()}
+    usernames = sorted({r.username for r in rows if r.username})
+    ids: dict[str, int] = {}
+    for start in range(0, len(usernames), 5000):
+        ids.update(
+            session.execute(
+                select(User.username, User.id).where(User.username.in_(usernames[start : start + 5000]))
+            ).all()
+        )
+    taken: set[tuple[int, int]] = set()
+    user_ids = sorted(set(ids.values()))
+    for start in range(0, len(user_ids), 5000):
+        taken.update(
+            session.execute(
+                select(Enrolment.user_id, Enrolment.course_id).where(
+                    Enrolment.user_id.in_(user_ids[start : start + 5000]),
+                    Enrolment.course_id.in_(set(course_of.values())),
+                    Enrolment.cohort_id.is_not(None),
+                )
+            ).all()
+        )
+    count = 0
+    for r in rows:
+        user_id = ids.get(r.username or "")
+        if user_id is None or (user_id, course_of[r.cohort_id or 0]) not in taken:
+            count += 1
+    return count
+
+
+def enrol_in_cohorts(session: Session, rows: list[AccountRow]) -> int:
+    """Enrol imported rows in their cohorts, in the import's transaction; returns new enrolments."""
+    by_cohort: dict[int, set[str]] = {}
+    for r in rows:
+        if r.cohort_id is not None and r.username:
+            by_cohort.setdefault(r.cohort_id, set()).add(r.username)
+    enrolled = 0
+    for cohort_id, usernames in by_cohort.items():
+        cohort = cohorts_service.get_cohort(session, cohort_id)
+        names = sorted(usernames)
+        user_ids: list[int] = []
+        for start in range(0, len(names), 5000):
+            user_ids += session.scalars(
+                select(User.id).where(User.username.in_(names[start : start + 5000]))
+            ).all()
+        enrolled += cohorts_service.enrol_user_ids(session, cohort, user_ids).enrolled
+    return enrolled
 
 
 def _chunks(items: list[AccountRow], size: int) -> Iterator[list[AccountRow]]:
@@ -490,11 +529,13 @@ def finish_import(
 ) -> ImportOutcome:
     plan = plan_accounts(session, parsed)
     outcome = parsed.outcome
-    if outcome.dry_run or not (plan.creates or plan.updates):
+    if outcome.dry_run or not (plan.creates or plan.updates or outcome.enrolled):
         return outcome
-    outcome.credentials_batch_id = apply_plan(
-        session, parsed, plan, tenant_id=tenant_id, options=options, actor_id=actor_id
-    )
+    if plan.creates or plan.updates:
+        outcome.credentials_batch_id = apply_plan(
+            session, parsed, plan, tenant_id=tenant_id, options=options, actor_id=actor_id
+        )
+    outcome.enrolled = enrol_in_cohorts(session, plan.enrolments)
     audit.record(
         session,
         "admin.accounts_imported",
@@ -505,6 +546,7 @@ def finish_import(
             "created": outcome.created,
             "updated": outcome.updated,
             "unchanged": outcome.unchanged,
+            "enrolled": outcome.enrolled,
             "error_rows": outcome.error_rows,
         },
     )

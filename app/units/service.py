@@ -42,6 +42,16 @@ def get_unit(session: Session, unit_id: int) -> Unit:
     return unit
 
 
+def find_unit(session: Session, value: str) -> Unit:
+    """A unit by code (preferred) or by its exact name, as an admin would type it."""
+    unit_id, ambiguous = load_index(session).find(value or "")
+    if ambiguous:
+        raise Invalid(N_("Several units have this name: use the unit code."), code="unit_ambiguous")
+    if unit_id is None:
+        raise NotFound(N_("No unit with this code or name."), code="unit_not_found")
+    return get_unit(session, unit_id)
+
+
 def list_units(
     session: Session, *, q: str | None = None, kind: str | None = None, limit: int = 100, offset: int = 0
 ) -> tuple[list[Unit], int]:

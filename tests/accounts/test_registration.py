@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.accounts.registration import username_base
+from app.accounts.usernames import username_base
 from app.tenancy import service as tenants
 from tests.factories import in_tenant
 
@@ -55,3 +55,29 @@ def test_registration_is_404_where_the_portal_does_not_allow_it(world, make_clie
     token = client.csrf_from("/login")
     assert client.post("/register", data={**FORM, "csrf_token": token}).status_code == 404
     assert 'href="/register"' not in client.get("/login").text
+
+
+def test_citizen_picks_their_commune(world, db, make_client) -> None:
+    from tests.factories import make_units
+
+    tenants.update_tenant(db, "haiphong", self_registration=True)
+    ids = make_units(
+        db,
+        world.haiphong,
+        "Mã,Tên,Loại,Mã cấp trên\nH1,Huyện Thủy Nguyên,district,\nX1,Xã An Lư,commune,H1\nX2,Phường Đông Hải,commune,\n",
+    )
+    other = make_units(db, world.quangninh, "Mã,Tên,Loại,Mã cấp trên\nQ1,Xã Quảng Ninh,commune,\n")
+    db.commit()
+    client = make_client("haiphong")
+    page = client.get("/register").text
+    assert "Xã An Lư" in page and "Phường Đông Hải" in page
+    assert "Huyện Thủy Nguyên" not in page and "Xã Quảng Ninh" not in page
+    # Another province's unit, or a district, is refused; nothing is created.
+    for bad in (other["Q1"], ids["H1"]):
+        r = _register(make_client("haiphong"), unit_id=str(bad))
+        assert r.status_code == 422
+    r = _register(client, unit_id=str(ids["X1"]))
+    assert r.status_code == 303
+    with in_tenant(db, world.haiphong):
+        user = db.scalars(select(User).where(User.username == "annv")).one()
+        assert user.unit_id == ids["X1"]
