@@ -295,7 +295,7 @@ def write_quiz_course(
         'title: "An toàn số cho mọi người"\n'
         "completion:\n  lessons: required\n  quizzes: [kiem-tra]\n"
         f"certificate: {'true' if certificate else 'false'}\n"
-        "modules:\n  - slug: m1\n    title: \"Phần 1\"\n    lessons: [01-bai-hoc, 02-kiem-tra]\n",
+        'modules:\n  - slug: m1\n    title: "Phần 1"\n    lessons: [01-bai-hoc, 02-kiem-tra]\n',
         encoding="utf-8",
     )
     (folder / "lessons" / "01-bai-hoc.md").write_text(

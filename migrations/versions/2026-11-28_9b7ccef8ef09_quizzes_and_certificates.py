@@ -12,7 +12,6 @@ from alembic import op
 
 import app.core.db
 
-
 revision: str = "9b7ccef8ef09"
 down_revision: str | None = "f47931175c30"
 branch_labels: str | Sequence[str] | None = None

@@ -116,7 +116,12 @@ def test_completion_after_the_cohort_closed_is_late(app, world, db, qc) -> None:
     with cross_tenant(db):
         course = db.get(Course, qc.course_id)
     cohort = make_cohort(
-        db, world.haiphong, course, "HP-01", self_enrolment=True, closes_on=dt.date.today() + dt.timedelta(days=1)
+        db,
+        world.haiphong,
+        course,
+        "HP-01",
+        self_enrolment=True,
+        closes_on=dt.date.today() + dt.timedelta(days=1),
     )
     client = learner_client(app)
     enrol(client, qc, cohort.id)
@@ -176,7 +181,9 @@ def test_verification_of_a_valid_an_unknown_and_a_revoked_code(app, world, db, q
     assert client.api("POST", f"/api/v1/certificates/{code}/revoke", json={"reason": "x"}).status_code == 403
     admin = make_client("haiphong")
     admin.login_page("admin")
-    r = admin.submit("/admin/certificates", f"/admin/certificates/{code}/revoke", {"reason": "Gian lận khi thi"})
+    r = admin.submit(
+        "/admin/certificates", f"/admin/certificates/{code}/revoke", {"reason": "Gian lận khi thi"}
+    )
     assert r.status_code == 303
     page = public.get(f"/verify/{code}")
     assert "đã bị thu hồi" in page.text and "Gian lận khi thi" in page.text
@@ -230,7 +237,9 @@ def test_admin_downloads_a_cohorts_certificates_as_one_zip(app, world, db, qc, m
     names = zipfile.ZipFile(io.BytesIO(r.content)).namelist()
     assert sorted(names) == sorted(f"chung-nhan-{c}.pdf" for c in codes)
     with cross_tenant(db):
-        event = db.scalars(select(AuditEvent).where(AuditEvent.action == "certificate.cohort_downloaded")).one()
+        event = db.scalars(
+            select(AuditEvent).where(AuditEvent.action == "certificate.cohort_downloaded")
+        ).one()
     assert event.target == "HP-02" and event.detail == {"cohort_id": cohort.id, "certificates": 2}
 
 

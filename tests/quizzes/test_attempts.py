@@ -1,4 +1,4 @@
-"""Taking a quiz through the API: grading of every kind, no leaked answers, limits, time, double submission."""
+"""Taking a quiz through the API: every kind graded, no leaked answers, limits, time, double submission."""
 
 from __future__ import annotations
 
@@ -76,7 +76,12 @@ def test_attempt_page_does_not_reveal_answers(learner, qc) -> None:
 def test_every_question_kind_is_graded_right_and_wrong(learner, qc) -> None:
     learner.api("POST", f"/api/v1/lessons/{qc.text_lesson_id}/complete")
     wrong = submit(learner, start(learner, qc)["id"], WRONG_ANSWERS)
-    assert (wrong["score"], wrong["percent"], wrong["passed"], wrong["certificate_code"]) == (0, 0.0, False, None)
+    assert (wrong["score"], wrong["percent"], wrong["passed"], wrong["certificate_code"]) == (
+        0,
+        0.0,
+        False,
+        None,
+    )
     right = submit(learner, start(learner, qc)["id"], RIGHT_ANSWERS)
     assert (right["score"], right["max_score"], right["percent"], right["passed"]) == (4, 4, 100.0, True)
     assert right["certificate_code"]
@@ -140,14 +145,18 @@ def test_answers_within_the_grace_period_count(learner, qc, monkeypatch) -> None
     assert result["passed"] and result["score"] == 4
 
 
-def test_a_late_submission_is_graded_with_the_answers_saved_before_the_deadline(learner, qc, monkeypatch) -> None:
+def test_a_late_submission_is_graded_with_the_answers_saved_before_the_deadline(
+    learner, qc, monkeypatch
+) -> None:
     clock = Clock(monkeypatch)
     attempt = start(learner, qc)
     clock.advance(minutes=5)
     saved = learner.api("PUT", f"/api/v1/attempts/{attempt['id']}/answers", json={"answers": {"q1": ["a"]}})
     assert saved.status_code == 200 and saved.json()["answers"] == {"q1": ["a"]}
     clock.advance(minutes=6)  # a minute after the deadline
-    late_save = learner.api("PUT", f"/api/v1/attempts/{attempt['id']}/answers", json={"answers": RIGHT_ANSWERS})
+    late_save = learner.api(
+        "PUT", f"/api/v1/attempts/{attempt['id']}/answers", json={"answers": RIGHT_ANSWERS}
+    )
     assert late_save.status_code == 409
     result = submit(learner, attempt["id"], RIGHT_ANSWERS)
     assert (result["score"], result["passed"]) == (1, False)
@@ -187,7 +196,9 @@ def test_another_learner_cannot_read_or_submit_an_attempt(app, world, db, learne
     other = learner_client(app, username="learner2")
     other.api("POST", f"/api/v1/courses/{qc.slug}/enrol")
     assert other.api("GET", f"/api/v1/attempts/{attempt['id']}").status_code == 404
-    assert other.api("POST", f"/api/v1/attempts/{attempt['id']}/submit", json={"answers": {}}).status_code == 404
+    assert (
+        other.api("POST", f"/api/v1/attempts/{attempt['id']}/submit", json={"answers": {}}).status_code == 404
+    )
     assert other.get(f"/attempts/{attempt['id']}").status_code == 404
     # Nor from another province, even the same username.
     foreign = learner_client(app, "quangninh")

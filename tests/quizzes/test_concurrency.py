@@ -114,7 +114,9 @@ def test_concurrent_starts_open_one_attempt(committed_db, tmp_path) -> None:  # 
                 barrier.wait(timeout=10)
                 begin_write(s)
                 bind_tenant(s, national_id, national_tenant_id=national_id)
-                attempt, _ = quizzes.start_attempt(s, accounts.get_user(s, user_id), quizzes.get_quiz(s, quiz_id))
+                attempt, _ = quizzes.start_attempt(
+                    s, accounts.get_user(s, user_id), quizzes.get_quiz(s, quiz_id)
+                )
                 s.commit()
                 ids.append(attempt.id)
         except BaseException as exc:

@@ -1,4 +1,4 @@
-"""Quizzes as files: import with the course (YAML or GIFT), idempotent; export round-trips; shipped courses load."""
+"""Quizzes as files: imported with the course (YAML or GIFT), idempotently; export round-trips."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ def _quiz_state(db) -> dict:  # type: ignore[no-untyped-def,type-arg]
     db.expire_all()
     with cross_tenant(db):
         quizzes = {q.slug: (q.content_hash, q.updated_at, q.title, q.draw) for q in db.scalars(select(Quiz))}
-        questions = {(q.quiz_id, q.key): (q.text, q.options, q.position) for q in db.scalars(select(QuizQuestion))}
+        questions = {
+            (q.quiz_id, q.key): (q.text, q.options, q.position) for q in db.scalars(select(QuizQuestion))
+        }
     return {"quizzes": quizzes, "questions": questions}
 
 
@@ -96,7 +98,9 @@ def test_export_then_import_changes_nothing(world, db, settings, tmp_path) -> No
     assert _quiz_state(db) == before
 
 
-def test_a_broken_quiz_file_names_the_file_and_line_and_imports_nothing(world, db, settings, tmp_path) -> None:
+def test_a_broken_quiz_file_names_the_file_and_line_and_imports_nothing(
+    world, db, settings, tmp_path
+) -> None:
     folder = write_quiz_course(tmp_path, quiz_yaml=QUIZ_YAML.replace("        correct: true\n", "", 1))
     with pytest.raises(Invalid) as exc:
         import_courses(db, world, settings.media_dir, folder)
