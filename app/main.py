@@ -21,6 +21,8 @@ from app.accounts.deps import LoginRequired
 from app.accounts.throttle import make_failure_counter
 from app.catalog import routes_api as catalog_api
 from app.catalog import routes_html as catalog_html
+from app.certificates import routes_api as certificates_api
+from app.certificates import routes_html as certificates_html
 from app.cohorts import routes_api as cohorts_api
 from app.cohorts import routes_html as cohorts_html
 from app.core import i18n
@@ -35,6 +37,8 @@ from app.imports import routes_html as imports_html
 from app.imports.jobs import thread_runner
 from app.progress import routes_api as progress_api
 from app.progress import routes_html as progress_html
+from app.quizzes import routes_api as quizzes_api
+from app.quizzes import routes_html as quizzes_html
 from app.tenancy import routes_api as tenancy_api
 from app.tenancy import routes_html as tenancy_html
 from app.tenancy.service import TenantCache
@@ -190,6 +194,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalog_api.router,
         progress_api.router,
         cohorts_api.router,
+        quizzes_api.router,
+        certificates_api.router,
         tenancy_html.router,
         accounts_html.router,
         imports_html.router,
@@ -197,6 +203,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalog_html.router,
         progress_html.router,
         cohorts_html.router,
+        quizzes_html.router,
+        certificates_html.router,
     ):
         app.include_router(router)
     app.mount("/static", static, name="static")

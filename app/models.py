@@ -3,16 +3,19 @@
 from app.accounts.models import User
 from app.audit.models import AuditEvent
 from app.catalog.models import Course, CourseModule, Lesson, MediaFile
+from app.certificates.models import Certificate
 from app.cohorts.models import Cohort
 from app.core.db import Base
 from app.imports.models import CredentialBatch, ImportJob
 from app.progress.models import Enrolment, LessonProgress
+from app.quizzes.models import Quiz, QuizAttempt, QuizQuestion
 from app.tenancy.models import Tenant
 from app.units.models import Unit
 
 __all__ = [
     "AuditEvent",
     "Base",
+    "Certificate",
     "Cohort",
     "Course",
     "CourseModule",
@@ -22,6 +25,9 @@ __all__ = [
     "Lesson",
     "LessonProgress",
     "MediaFile",
+    "Quiz",
+    "QuizAttempt",
+    "QuizQuestion",
     "Tenant",
     "Unit",
     "User",

@@ -242,3 +242,105 @@ def make_cohort(db: Session, tenant: Tenant, course: Course, code: str, **kwargs
         db.flush()
     db.commit()
     return cohort
+
+
+# Quizzes and certificates ------------------------------------------------------------------------------
+
+QUIZ_YAML = """\
+title: "Kiểm tra cuối khóa"
+pass_percent: 75
+time_limit_minutes: 10
+max_attempts: 2
+shuffle_options: true
+show_review: true
+questions:
+  - id: q1
+    kind: single
+    text: "Mật khẩu nào mạnh nhất?"
+    options:
+      - text: "Tr0ng-Suot!Bien-Xanh"
+        correct: true
+      - text: "123456"
+      - text: "matkhau"
+    explanation: "GIAI-THICH-Q1: dài và khó đoán."
+  - id: q2
+    kind: multiple
+    text: "Dấu hiệu nào cho thấy tin nhắn lừa đảo?"
+    options:
+      - text: "Đường link lạ"
+        correct: true
+      - text: "Giục chuyển tiền gấp"
+        correct: true
+      - text: "Gửi từ tổng đài chính thức đã biết"
+  - id: q3
+    kind: true_false
+    text: "Công an gọi điện yêu cầu chuyển tiền là bình thường."
+    answer: false
+  - id: q4
+    kind: short
+    text: "Ứng dụng định danh điện tử quốc gia tên là gì?"
+    answers: ["VNeID"]
+"""
+
+# The right answers of QUIZ_YAML (option ids are letters in file order, whatever the shuffle).
+RIGHT_ANSWERS: dict[str, Any] = {"q1": ["a"], "q2": ["a", "b"], "q3": ["false"], "q4": "vneid"}
+WRONG_ANSWERS: dict[str, Any] = {"q1": ["b"], "q2": ["a"], "q3": ["true"], "q4": "CCCD"}
+
+
+def write_quiz_course(
+    root: Path, slug: str = "an-toan-so", *, quiz_yaml: str = QUIZ_YAML, certificate: bool = True
+) -> Path:
+    """A course folder with a text lesson and a quiz lesson whose quiz must be passed."""
+    folder = root / slug
+    (folder / "lessons").mkdir(parents=True, exist_ok=True)
+    (folder / "quizzes").mkdir(exist_ok=True)
+    (folder / "course.yaml").write_text(
+        f"slug: {slug}\n"
+        'title: "An toàn số cho mọi người"\n'
+        "completion:\n  lessons: required\n  quizzes: [kiem-tra]\n"
+        f"certificate: {'true' if certificate else 'false'}\n"
+        'modules:\n  - slug: m1\n    title: "Phần 1"\n    lessons: [01-bai-hoc, 02-kiem-tra]\n',
+        encoding="utf-8",
+    )
+    (folder / "lessons" / "01-bai-hoc.md").write_text(
+        '---\ntitle: "Bài học"\n---\n\nNội dung bài học.\n', encoding="utf-8"
+    )
+    (folder / "lessons" / "02-kiem-tra.md").write_text(
+        '---\ntitle: "Bài kiểm tra"\nkind: quiz\nquiz: kiem-tra\n---\n\nLàm bài kiểm tra.\n', encoding="utf-8"
+    )
+    (folder / "quizzes" / "kiem-tra.yaml").write_text(quiz_yaml, encoding="utf-8")
+    return folder
+
+
+@dataclass
+class QuizCourse:
+    slug: str
+    course_id: int
+    quiz_id: int
+    text_lesson_id: int
+    quiz_lesson_id: int
+
+
+def make_quiz_course(db: Session, world: World, root: Path, media_dir: Path, **kwargs: Any) -> QuizCourse:
+    """Import a `write_quiz_course` folder into the national catalog."""
+    from sqlalchemy import select
+
+    from app.quizzes.models import Quiz
+
+    folder = write_quiz_course(root, **kwargs)
+    import_courses(db, world, media_dir, root=folder)
+    with in_tenant(db, world.national):
+        course = catalog.get_course(db, folder.name)
+        lessons = catalog.course_lessons(course)
+        quiz_id = db.scalar(select(Quiz.id).where(Quiz.course_id == course.id))
+        assert quiz_id is not None
+        result = QuizCourse(folder.name, course.id, quiz_id, lessons[0].id, lessons[1].id)
+    return result
+
+
+def learner_client(app: Any, slug: str = "haiphong", username: str = "learner") -> Browser:
+    """A learner signed in by API token and by the browser form."""
+    client = Browser(app, slug)
+    client.login_api(username)
+    client.login_page(username)
+    return client

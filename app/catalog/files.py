@@ -22,12 +22,16 @@ from app.catalog.rendering import embed_url, render_markdown
 from app.catalog.storage import DOCUMENT_TYPES, VIDEO_TYPES, Storage
 from app.core.db import utcnow
 from app.core.errors import N_, Invalid, NotFound
+from app.core.i18n import translate
 from app.core.text import nfc
+from app.quizzes import service as quizzes_service
+from app.quizzes.bank import QuizDefinition, load_quiz_file
 from app.tenancy.scoping import bound_tenant_id
 
 COURSE_FILE = "course.yaml"
 LESSONS_DIR = "lessons"
 MEDIA_DIR = "media"
+QUIZZES_DIR = "quizzes"
 
 
 @dataclass
@@ -43,6 +47,8 @@ class CourseFolder:
     path: Path
     meta: dict[str, Any]
     lessons: dict[str, LessonFile]
+    # Parsed `quizzes/<slug>.yaml` (with `<slug>.gift` banks), by slug: checked before anything is written.
+    quizzes: dict[str, QuizDefinition] = field(default_factory=dict)
 
 
 @dataclass
@@ -53,6 +59,9 @@ class ImportStats:
     lessons_updated: int = 0
     lessons_unchanged: int = 0
     lessons_removed: int = 0
+    quizzes_created: int = 0
+    quizzes_updated: int = 0
+    quizzes_unchanged: int = 0
     slugs: list[str] = field(default_factory=list)
 
     @property
@@ -63,6 +72,8 @@ class ImportStats:
             + self.lessons_created
             + self.lessons_updated
             + self.lessons_removed
+            + self.quizzes_created
+            + self.quizzes_updated
         )
 
     def add(self, other: ImportStats) -> None:
@@ -73,6 +84,9 @@ class ImportStats:
             "lessons_updated",
             "lessons_unchanged",
             "lessons_removed",
+            "quizzes_created",
+            "quizzes_updated",
+            "quizzes_unchanged",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.slugs += other.slugs
@@ -154,7 +168,23 @@ def read_course_folder(path: Path) -> CourseFolder:
             if kind == QUIZ and not front.get("quiz"):
                 raise _bad(lesson_path, "a quiz lesson needs quiz: <quiz slug>")
             lessons[stem] = LessonFile(stem, front, body, media)
-    return CourseFolder(path, meta, lessons)
+    return CourseFolder(path, meta, lessons, read_quizzes(path))
+
+
+def read_quizzes(path: Path) -> dict[str, QuizDefinition]:
+    """Every `quizzes/<slug>.yaml` of a course folder, parsed and checked (an error names file and line)."""
+    quizzes: dict[str, QuizDefinition] = {}
+    for quiz_path in sorted((path / QUIZZES_DIR).glob("*.yaml")):
+        slug = service.slugify(quiz_path.stem, fallback="")
+        if slug != quiz_path.stem:
+            raise _bad(
+                quiz_path, "a quiz file name uses lower-case letters without accents, digits and dashes"
+            )
+        try:
+            quizzes[slug] = load_quiz_file(quiz_path)
+        except Invalid as exc:
+            raise _bad(quiz_path, translate("en", exc.message, **exc.params)) from exc
+    return quizzes
 
 
 def _lesson_fields(lf: LessonFile) -> dict[str, Any]:
@@ -280,6 +310,9 @@ def import_course(session: Session, folder: CourseFolder, storage: Storage, *, m
             course.modules.remove(module)
             course_changed = True
     session.flush()
+    for quiz_slug, definition in folder.quizzes.items():
+        outcome = quizzes_service.import_quiz_definition(session, course, quiz_slug, definition)
+        setattr(stats, f"quizzes_{outcome}", getattr(stats, f"quizzes_{outcome}") + 1)
     if course_changed and not stats.courses_created:
         stats.courses_updated += 1
     if course_changed or stats.changed:
@@ -387,6 +420,13 @@ def export_course(session: Session, slug: str, target: Path, storage: Storage) -
                 front["quiz"] = lesson.quiz_slug
             text = "---\n" + _dump(front) + "---\n\n" + lesson.body_md
             (out / LESSONS_DIR / f"{lesson.slug}.md").write_text(text, encoding="utf-8")
+    for listed in quizzes_service.course_quizzes(session, course.id):
+        quiz = quizzes_service.get_quiz(session, listed.id)
+        if not quiz.questions:
+            continue  # a quiz still being written in the browser: nothing a file could hold yet
+        (out / QUIZZES_DIR).mkdir(exist_ok=True)
+        data = quizzes_service.definition_to_yaml_data(quizzes_service.definition_of(quiz))
+        (out / QUIZZES_DIR / f"{quiz.slug}.yaml").write_text(_dump(data), encoding="utf-8")
     return out
 
 

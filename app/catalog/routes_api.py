@@ -12,6 +12,7 @@ from app.catalog.models import Course, Lesson
 from app.catalog.schemas import CourseList, CourseListItem, CourseRead, LessonRead, LessonSummary, ModuleRead
 from app.core.deps import DbSession
 from app.progress import service as progress_service
+from app.quizzes import service as quizzes_service
 from app.tenancy.deps import CurrentTenant
 from app.tenancy.models import TenantContext
 
@@ -29,7 +30,9 @@ def course_list_item(course: Course, tenant: TenantContext) -> CourseListItem:
     )
 
 
-def course_read(course: Course, tenant: TenantContext) -> CourseRead:
+def course_read(course: Course, tenant: TenantContext, quiz_ids: dict[str, int] | None = None) -> CourseRead:
+    """The course shape; `quiz_ids` (quiz slug → id) fills `quiz_id` on quiz lessons."""
+    quiz_ids = quiz_ids or {}
     return CourseRead(
         **course_list_item(course, tenant).model_dump(),
         modules=[
@@ -37,7 +40,13 @@ def course_read(course: Course, tenant: TenantContext) -> CourseRead:
                 id=m.id,
                 title=m.title,
                 lessons=[
-                    LessonSummary(id=x.id, title=x.title, kind=x.kind, quiz_id=None, quiz_slug=x.quiz_slug)
+                    LessonSummary(
+                        id=x.id,
+                        title=x.title,
+                        kind=x.kind,
+                        quiz_id=quiz_ids.get(x.quiz_slug) if x.quiz_slug else None,
+                        quiz_slug=x.quiz_slug,
+                    )
                     for x in m.lessons
                 ],
             )
@@ -69,7 +78,8 @@ def list_courses(
 
 @router.get("/courses/{slug}", response_model=CourseRead, name="api:course")
 def get_course(slug: str, session: DbSession, tenant: CurrentTenant, user: ApiUser) -> CourseRead:
-    return course_read(service.get_course(session, slug, user, include_drafts=True), tenant)
+    course = service.get_course(session, slug, user, include_drafts=True)
+    return course_read(course, tenant, quizzes_service.quiz_ids_by_slug(session, course.id))
 
 
 @router.get("/lessons/{lesson_id}", response_model=LessonRead, name="api:lesson")
@@ -89,6 +99,7 @@ def get_lesson(lesson_id: int, session: DbSession, tenant: CurrentTenant, user: 
         video_url=media_url(lesson) if lesson.kind == "video" else None,
         embed_url=lesson.embed_url,
         document_url=media_url(lesson) if lesson.kind == "document" else None,
+        quiz_id=quiz.id if (quiz := quizzes_service.quiz_for_lesson(session, lesson)) else None,
         quiz_slug=lesson.quiz_slug,
         previous_id=view.previous.id if view.previous else None,
         next_id=view.next.id if view.next else None,

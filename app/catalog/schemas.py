@@ -9,7 +9,7 @@ class LessonSummary(BaseModel):
     id: int
     title: str
     kind: str
-    # Real quizzes arrive with the quiz issue: until then quiz lessons carry only their quiz slug.
+    # A quiz lesson names its quiz by slug; `quiz_id` is set when that quiz exists.
     quiz_id: int | None = None
     quiz_slug: str | None = None
 

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     import_keep_hours: int = 24  # uploaded files of uncommitted imports are erased after this
     credentials_download_hours: int = 24  # the encrypted one-time passwords are erased after this
 
+    # Quizzes: answers submitted up to this many seconds after an attempt's deadline still count (slow phones,
+    # slow networks); later ones are ignored and the attempt is graded with the answers saved by then.
+    quiz_grace_seconds: int = 30
+
     # Database pool (PostgreSQL)
     db_pool_size: int = 10
     db_max_overflow: int = 20

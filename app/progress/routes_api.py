@@ -12,6 +12,7 @@ from app.core.errors import N_, Forbidden
 from app.progress import service
 from app.progress.models import Enrolment
 from app.progress.schemas import EnrolRequest, ProgressItem, ProgressList
+from app.quizzes import service as quizzes_service
 
 router = APIRouter(prefix="/api/v1", tags=["progress"])
 
@@ -51,6 +52,7 @@ def complete(lesson_id: int, session: DbSession, user: ApiUser) -> ProgressItem:
     view = service.open_lesson(session, user, lesson_id, visit=False)
     if view.enrolment is None:
         raise Forbidden(N_("Enrol in the course to open its lessons."), code="not_enrolled")
+    quizzes_service.ensure_lesson_completable(session, view.lesson)
     service.complete_lesson(session, view.enrolment, view.lesson)
     return progress_item(view.enrolment, view.course.slug)
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Form, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from app.accounts.deps import PageUser
 from app.catalog import service as catalog_service
@@ -15,6 +16,7 @@ from app.core.deps import DbSession
 from app.core.errors import N_, Forbidden
 from app.core.web import html_router, is_htmx, redirect, render
 from app.progress import service
+from app.quizzes import service as quizzes_service
 from app.tenancy.deps import CurrentTenant
 
 router = html_router()
@@ -48,8 +50,14 @@ def continue_course(
     return redirect(request, f"/lessons/{lesson.id}")
 
 
-def _lesson_context(view: service.LessonView) -> dict[str, object]:
-    return {"view": view, "lesson": view.lesson, "course": view.course, "kinds": LESSON_KIND_LABELS}
+def _lesson_context(view: service.LessonView, session: Session) -> dict[str, object]:
+    return {
+        "view": view,
+        "lesson": view.lesson,
+        "course": view.course,
+        "kinds": LESSON_KIND_LABELS,
+        "quiz": quizzes_service.quiz_for_lesson(session, view.lesson),
+    }
 
 
 @router.get("/lessons/{lesson_id}", name="lessons:view")
@@ -57,7 +65,7 @@ def lesson_page(
     request: Request, lesson_id: int, session: DbSession, tenant: CurrentTenant, user: PageUser
 ) -> Response:
     view = service.open_lesson(session, user, lesson_id)
-    return render(request, "progress/lesson.html", _lesson_context(view))
+    return render(request, "progress/lesson.html", _lesson_context(view, session))
 
 
 @router.post("/lessons/{lesson_id}/complete", name="lessons:complete")
@@ -68,10 +76,11 @@ def complete_lesson(
     view = service.open_lesson(session, user, lesson_id, visit=False)
     if view.enrolment is None:
         raise Forbidden(N_("Enrol in the course to open its lessons."), code="not_enrolled")
+    quizzes_service.ensure_lesson_completable(session, view.lesson)
     service.complete_lesson(session, view.enrolment, view.lesson)
     view.done.add(view.lesson.id)
     if is_htmx(request):
-        return render(request, "progress/_progress.html", _lesson_context(view))
+        return render(request, "progress/_progress.html", _lesson_context(view, session))
     if view.next is not None:
         return redirect(request, f"/lessons/{view.next.id}")
     return redirect(request, f"/courses/{view.course.slug}")

@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.accounts.models import User
 from app.catalog import service as catalog_service
-from app.catalog.models import Course, Lesson
+from app.catalog.models import QUIZ, Course, Lesson
+from app.certificates import service as certificates_service
 from app.cohorts.models import Cohort
 from app.core.db import utcnow
 from app.core.errors import N_, Forbidden, Invalid, NotFound
 from app.core.i18n import VN_TZ
 from app.progress.models import Enrolment, LessonProgress
+from app.quizzes.models import Quiz, QuizAttempt
 from app.tenancy.scoping import bound_tenant_id
 
 
@@ -154,28 +156,95 @@ def complete_lesson(
     return counted
 
 
+def required_quiz_ids(session: Session, course: Course) -> list[int]:
+    """Quizzes to pass: course.yaml's `completion.quizzes` and the quizzes of required quiz lessons.
+
+    A quiz slug with no quiz behind it (a placeholder lesson of a course still being written) is ignored.
+    """
+    slugs = set(course.completion_quizzes or [])
+    slugs |= {
+        slug
+        for slug in session.scalars(
+            select(Lesson.quiz_slug).where(
+                Lesson.course_id == course.id, Lesson.kind == QUIZ, Lesson.required
+            )
+        )
+        if slug
+    }
+    if not slugs:
+        return []
+    return list(session.scalars(select(Quiz.id).where(Quiz.course_id == course.id, Quiz.slug.in_(slugs))))
+
+
+def passed_quiz_ids(session: Session, enrolment: Enrolment) -> set[int]:
+    return set(
+        session.scalars(
+            select(QuizAttempt.quiz_id).where(
+                QuizAttempt.enrolment_id == enrolment.id, QuizAttempt.passed.is_(True)
+            )
+        )
+    )
+
+
+def record_quiz_result(
+    session: Session,
+    enrolment: Enrolment,
+    quiz: Quiz,
+    percent: float,
+    passed: bool,
+    *,
+    now: dt.datetime | None = None,
+) -> None:
+    """A graded attempt: keep the best score; a pass completes the quiz's lessons and maybe the course."""
+    now = now or utcnow()
+    course = catalog_service.get_course_by_id(session, enrolment.course_id)
+    if quiz.id in required_quiz_ids(session, course) and (
+        enrolment.best_score_percent is None or percent > enrolment.best_score_percent
+    ):
+        enrolment.best_score_percent = percent
+        session.flush()
+    if not passed:
+        return
+    for lesson in catalog_service.course_lessons(course):
+        if lesson.kind == QUIZ and lesson.quiz_slug == quiz.slug:
+            complete_lesson(session, enrolment, lesson, now=now)
+    check_completion(session, enrolment, now=now)
+
+
 def check_completion(session: Session, enrolment: Enrolment, *, now: dt.datetime | None = None) -> bool:
     """Is the course complete for this enrolment? Marks it (once, and late if after the cohort closed).
 
-    The one place that decides completion: every required lesson complete. The quiz issue extends it with
-    "every required quiz passed".
+    The one place that decides completion: every required lesson complete and every required quiz passed.
+    Completing issues the certificate (when the course gives one) in the same transaction. The figures are set
+    through ORM attributes, so listeners on Enrolment (reports) see them.
     """
     if enrolment.completed_at is not None:
         return True
-    if enrolment.lessons_total <= 0 or enrolment.lessons_completed < enrolment.lessons_total:
+    if enrolment.lessons_completed < enrolment.lessons_total:
         return False
+    course = catalog_service.get_course_by_id(session, enrolment.course_id)
+    quiz_ids = required_quiz_ids(session, course)
+    if enrolment.lessons_total <= 0 and not quiz_ids:
+        return False
+    if not set(quiz_ids) <= passed_quiz_ids(session, enrolment):
+        return False
+    # Lock the row (PostgreSQL; SQLite writers are already serialised) and read it again: a concurrent
+    # request may have completed the course since this one loaded it.
+    session.flush()
+    session.refresh(enrolment, with_for_update=True)
+    if enrolment.completed_at is not None:
+        return True
     now = now or utcnow()
     late = False
     if enrolment.cohort_id is not None:
         cohort = session.get(Cohort, enrolment.cohort_id)
         late = bool(cohort and cohort.closes_on and local_today(now) > cohort.closes_on)
-    session.execute(
-        update(Enrolment)
-        .where(Enrolment.id == enrolment.id, Enrolment.completed_at.is_(None))
-        .values(completed_at=now, late=late, percent=100)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(enrolment)
+    enrolment.completed_at = now
+    enrolment.late = late
+    enrolment.percent = 100
+    session.flush()
+    if course.certificate:
+        certificates_service.issue_certificate(session, enrolment, course, now=now)
     return True
 
 
