@@ -46,12 +46,18 @@ def complete_course(client, qc: QuizCourse) -> str:  # type: ignore[no-untyped-d
     return code
 
 
-def enrolment_of(db, username: str = "learner") -> Enrolment:  # type: ignore[no-untyped-def]
+def enrolment_of(db, username: str = "learner", slug: str = "haiphong") -> Enrolment:  # type: ignore[no-untyped-def]
     from app.accounts.models import User
+    from app.tenancy.models import Tenant
 
     db.expire_all()
     with cross_tenant(db):
-        user = db.scalars(select(User).where(User.username == username)).first()
+        # Every province has a "learner": name the tenant, or the database picks one at random.
+        user = db.scalars(
+            select(User)
+            .join(Tenant, Tenant.id == User.tenant_id)
+            .where(User.username == username, Tenant.slug == slug)
+        ).one()
         return db.scalars(select(Enrolment).where(Enrolment.user_id == user.id)).one()
 
 
