@@ -3,10 +3,18 @@
 from app.accounts.models import User
 from app.audit.models import AuditEvent
 from app.catalog.models import Course, CourseModule, Lesson, MediaFile
-from app.cohorts.models import Cohort
+from app.cohorts.models import Cohort, CohortTrainer
 from app.core.db import Base
 from app.imports.models import CredentialBatch, ImportJob
 from app.progress.models import Enrolment, LessonProgress
+from app.reports.models import (
+    ReportCounter,
+    ReportDaily,
+    ReportLearner,
+    ReportTenant,
+    ReportUnit,
+    VisitDay,
+)
 from app.tenancy.models import Tenant
 from app.units.models import Unit
 
@@ -14,6 +22,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Cohort",
+    "CohortTrainer",
     "Course",
     "CourseModule",
     "CredentialBatch",
@@ -22,7 +31,16 @@ __all__ = [
     "Lesson",
     "LessonProgress",
     "MediaFile",
+    "ReportCounter",
+    "ReportDaily",
+    "ReportLearner",
+    "ReportTenant",
+    "ReportUnit",
     "Tenant",
     "Unit",
     "User",
+    "VisitDay",
 ]
+
+# The ORM listeners that keep the report counters current on every enrolment event.
+import app.reports.counters  # noqa: E402, F401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from app.core.db import utcnow
 from app.core.errors import N_, Forbidden, Invalid, NotFound
 from app.core.i18n import VN_TZ
 from app.progress.models import Enrolment, LessonProgress
+from app.reports import counters as report_counters
 from app.tenancy.scoping import bound_tenant_id
 
 
@@ -132,6 +134,17 @@ def complete_lesson(
         counted = False
     else:
         counted = True
+    # The first lesson starts the course: a conditional UPDATE, so exactly one request counts the start.
+    started_now = (
+        enrolment.started_at is None
+        and session.execute(
+            update(Enrolment)
+            .where(Enrolment.id == enrolment.id, Enrolment.started_at.is_(None))
+            .values(started_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
     values: dict[str, object] = {
         "last_lesson_id": lesson.id,
         "started_at": func.coalesce(Enrolment.started_at, now),
@@ -150,6 +163,9 @@ def complete_lesson(
         .execution_options(synchronize_session=False)
     )
     session.refresh(enrolment)
+    if started_now:
+        before = report_counters.state_of(enrolment)
+        report_counters.record_change(session, dataclasses.replace(before, started_at=None), enrolment)
     check_completion(session, enrolment, now=now)
     return counted
 
@@ -169,13 +185,18 @@ def check_completion(session: Session, enrolment: Enrolment, *, now: dt.datetime
     if enrolment.cohort_id is not None:
         cohort = session.get(Cohort, enrolment.cohort_id)
         late = bool(cohort and cohort.closes_on and local_today(now) > cohort.closes_on)
-    session.execute(
+    won = session.execute(
         update(Enrolment)
         .where(Enrolment.id == enrolment.id, Enrolment.completed_at.is_(None))
         .values(completed_at=now, late=late, percent=100)
         .execution_options(synchronize_session=False)
-    )
+    ).rowcount
     session.refresh(enrolment)
+    if won == 1:  # only the request whose UPDATE matched counts the completion (Core: no ORM listener)
+        before = report_counters.state_of(enrolment)
+        report_counters.record_change(
+            session, dataclasses.replace(before, completed_at=None, late=False), enrolment
+        )
     return True
 
 
