@@ -43,4 +43,4 @@ __all__ = [
 ]
 
 # The ORM listeners that keep the report counters current on every enrolment event.
-import app.reports.counters  # noqa: E402, F401
+import app.reports.counters  # noqa: F401

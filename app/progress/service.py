@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import CursorResult, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -137,11 +138,14 @@ def complete_lesson(
     # The first lesson starts the course: a conditional UPDATE, so exactly one request counts the start.
     started_now = (
         enrolment.started_at is None
-        and session.execute(
-            update(Enrolment)
-            .where(Enrolment.id == enrolment.id, Enrolment.started_at.is_(None))
-            .values(started_at=now)
-            .execution_options(synchronize_session=False)
+        and cast(
+            CursorResult[Any],
+            session.execute(
+                update(Enrolment)
+                .where(Enrolment.id == enrolment.id, Enrolment.started_at.is_(None))
+                .values(started_at=now)
+                .execution_options(synchronize_session=False)
+            ),
         ).rowcount
         == 1
     )
@@ -185,11 +189,14 @@ def check_completion(session: Session, enrolment: Enrolment, *, now: dt.datetime
     if enrolment.cohort_id is not None:
         cohort = session.get(Cohort, enrolment.cohort_id)
         late = bool(cohort and cohort.closes_on and local_today(now) > cohort.closes_on)
-    won = session.execute(
-        update(Enrolment)
-        .where(Enrolment.id == enrolment.id, Enrolment.completed_at.is_(None))
-        .values(completed_at=now, late=late, percent=100)
-        .execution_options(synchronize_session=False)
+    won = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Enrolment)
+            .where(Enrolment.id == enrolment.id, Enrolment.completed_at.is_(None))
+            .values(completed_at=now, late=late, percent=100)
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     session.refresh(enrolment)
     if won == 1:  # only the request whose UPDATE matched counts the completion (Core: no ORM listener)

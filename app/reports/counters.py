@@ -506,7 +506,8 @@ _TENANT_SQL = """
 INSERT INTO report_tenant (tenant_id, assigned, started, completed, certified, late, score_sum, score_count,
     learners)
 SELECT :tenant_id, COALESCE(SUM(assigned), 0), COALESCE(SUM(started), 0), COALESCE(SUM(completed), 0),
-    COALESCE(SUM(certified), 0), COALESCE(SUM(late), 0), COALESCE(SUM(score_sum), 0), COALESCE(SUM(score_count), 0),
+    COALESCE(SUM(certified), 0), COALESCE(SUM(late), 0), COALESCE(SUM(score_sum), 0),
+    COALESCE(SUM(score_count), 0),
     (SELECT COUNT(*) FROM report_learner WHERE tenant_id = :tenant_id AND completed > 0)
 FROM report_counter WHERE tenant_id = :tenant_id
 """
@@ -524,7 +525,8 @@ def rebuild(session: Session, tenant_id: int, *, rehome: bool = True) -> None:
     if rehome:
         conn.execute(_rehome_statement(tenant_id))
     for model in _DERIVED:
-        conn.execute(delete(model.__table__).where(model.__table__.c.tenant_id == tenant_id))  # type: ignore[attr-defined]
+        table: Any = model.__table__
+        conn.execute(delete(table).where(table.c.tenant_id == tenant_id))
     params = {"tenant_id": tenant_id}
     conn.execute(text(_COUNTER_SQL), params)
     conn.execute(

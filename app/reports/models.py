@@ -1,6 +1,6 @@
 """Stored report figures: counters kept current on every enrolment event, so no dashboard scans progress rows.
 
-Every table here is derived data: `onetouch reports rebuild` recomputes it from `enrolment` (app.reports.counters).
+Every table here is derived data: `onetouch reports rebuild` recomputes it from `enrolment`.
 "None" in a key column is stored as 0 / "" rather than NULL, so the keys can be unique and upserted
 (`INSERT … ON CONFLICT DO UPDATE`) on SQLite and PostgreSQL alike; the key columns carry no foreign keys for
 the same reason (a counter outliving its unit or cohort is harmless and `rebuild` drops it).
@@ -112,7 +112,7 @@ class ReportUnit(TenantScoped, Base):
 
 
 class VisitDay(TenantScoped, Base):
-    """Page views of a portal on one Vietnam-local day, flushed from memory in batches (app.reports.visits)."""
+    """Page views of a portal on one Vietnam-local day, flushed from memory in batches (reports.visits)."""
 
     __tablename__ = "visit_day"
     __table_args__ = (UniqueConstraint("tenant_id", "day"),)
