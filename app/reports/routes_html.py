@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,7 @@ from app.tenancy.models import TenantContext
 
 router = html_router()
 
-Fmt = Annotated[str, Query(pattern="^(xlsx|csv)$")]
+Fmt = Annotated[str, Path(pattern="^(xlsx|csv)$")]
 BAR_LIMIT = 15
 
 
