@@ -256,7 +256,11 @@ def _insert_units(conn: Connection, plans: list[Plan], ministries_id: int) -> No
 
 
 def generate(session: Session, *, scale: float = 1.0, lesson_progress: bool = False) -> dict[str, int]:
-    """Build the dataset (idempotent per tenant: a tenant that already has `n22-` learners is skipped)."""
+    """Build the dataset (idempotent per tenant: a tenant that already has `n22-` learners is skipped).
+
+    Takes an unbound session: it binds the national tenant for the courses, and every other statement is
+    Core SQL that names its tenants itself.
+    """
     slugs = _ensure_tenants(session)
     courses = _ensure_courses(session, slugs[NATIONAL_SLUG])
     conn = session.connection()

@@ -507,7 +507,8 @@ def national_report(session: Session, filters: Filters, *, merged: bool = False)
     for tenant_id, tenant in tenants.items():
         f = figures.get(tenant_id, Figures())
         slug, name = tenant.slug, tenant.display_name
-        if merged and slug in known:
+        is_province = slug in known
+        if merged and is_province:
             slug, name = known[slug].successor_slug, known[slug].successor_name
         group = groups.get(slug)
         if group is None:
@@ -520,7 +521,7 @@ def national_report(session: Session, filters: Filters, *, merged: bool = False)
                     "coverage": {k: [0, 0] for k in COVERAGE_KINDS},
                     "members": 0,
                     "visits": 0,
-                    "province": slug in known,
+                    "province": is_province,
                     "tenants": [],
                 },
             )
