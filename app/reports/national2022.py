@@ -42,7 +42,7 @@ COURSES = (
     ("cds-2022-cbcc", "Chuyển đổi số cho cán bộ, công chức (2022)"),
     ("cds-2022-nang-cao", "Chuyển đổi số nâng cao (2022)"),
 )
-LESSONS_PER_COURSE = 4
+LESSONS_PER_COURSE = 5
 USERNAME_PREFIX = "n22-"
 # Per province: districts × communes per district × (villages + one team) per commune.
 DISTRICTS, COMMUNES, VILLAGES = 2, 3, 2
