@@ -94,21 +94,27 @@ def main() -> int:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
         counts = {
-            t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one()  # noqa: S608 - fixed names
+            t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
             for t in (*BIG_TABLES, "unit", "report_counter", "report_daily")
         }
     generation = time.perf_counter() - started
-    print(f"dataset: {made['tenants']} tenants, {counts['user_account']:,} accounts, "
-          f"{counts['enrolment']:,} enrolments ({made['trainings']:,} trainings), "
-          f"{counts['lesson_progress']:,} lesson-progress rows, {counts['unit']:,} units; "
-          f"counters: {counts['report_counter']:,} + {counts['report_daily']:,} daily rows")
-    print(f"generation: {generation:.1f} s (load + counters {loaded - started:.1f} s, "
-          f"indexes + analyze {generation - (loaded - started):.1f} s)")
+    print(
+        f"dataset: {made['tenants']} tenants, {counts['user_account']:,} accounts, "
+        f"{counts['enrolment']:,} enrolments ({made['trainings']:,} trainings), "
+        f"{counts['lesson_progress']:,} lesson-progress rows, {counts['unit']:,} units; "
+        f"counters: {counts['report_counter']:,} + {counts['report_daily']:,} daily rows"
+    )
+    print(
+        f"generation: {generation:.1f} s (load + counters {loaded - started:.1f} s, "
+        f"indexes + analyze {generation - (loaded - started):.1f} s)"
+    )
 
     with factory() as session:
         largest = session.execute(
-            text("SELECT t.id, t.slug FROM report_tenant r JOIN tenant t ON t.id = r.tenant_id "
-                 "ORDER BY r.assigned DESC LIMIT 1")
+            text(
+                "SELECT t.id, t.slug FROM report_tenant r JOIN tenant t ON t.id = r.tenant_id "
+                "ORDER BY r.assigned DESC LIMIT 1"
+            )
         ).one()
 
     def national() -> None:
@@ -130,7 +136,9 @@ def main() -> int:
     for group_by in ("unit", "course"):
         tenant(group_by)
         median, best = timed(lambda g=group_by: tenant(g), args.runs)
-        print(f"{largest.slug} by {group_by}: median {median:.1f} ms (best {best:.1f} ms) over {args.runs} runs")
+        print(
+            f"{largest.slug} by {group_by}: median {median:.1f} ms (best {best:.1f} ms) over {args.runs} runs"
+        )
     engine.dispose()
     if not args.keep:
         drop_database()

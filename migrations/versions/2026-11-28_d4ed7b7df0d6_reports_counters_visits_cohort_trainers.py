@@ -12,9 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.core.db
-
-
 revision: str = "d4ed7b7df0d6"
 down_revision: str | None = "f47931175c30"
 branch_labels: str | Sequence[str] | None = None

@@ -1,4 +1,4 @@
-"""A small hand-countable Hải Phòng: a three-level unit tree, two courses, a cohort, learners at each level."""
+"""A small hand-countable Hải Phòng: a three-level unit tree, two courses, a cohort, learners per level."""
 
 from __future__ import annotations
 
@@ -54,16 +54,14 @@ def study(
     cohort: Cohort | None = None,
     now: dt.datetime = DAY1,
 ) -> None:
-    """Enrol a learner (in a cohort or alone) and complete the first `lessons` lessons, through the services."""
+    """Enrol a learner (in a cohort or alone) and complete the first `lessons` lessons, via the services."""
     with in_tenant(db, tenant):
         user = db.scalars(select(User).where(User.username == username)).one()
         c = db.get(Course, course.id)
         assert c is not None
         co = db.get(Cohort, cohort.id) if cohort else None
         enrolment, _ = progress.enrol(db, user, c, cohort=co, self_service=False)
-        ids = list(
-            db.scalars(select(Lesson).where(Lesson.course_id == course.id).order_by(Lesson.position))
-        )
+        ids = list(db.scalars(select(Lesson).where(Lesson.course_id == course.id).order_by(Lesson.position)))
         for lesson in ids[:lessons]:
             progress.complete_lesson(db, enrolment, lesson, now=now)
     db.commit()
@@ -75,7 +73,9 @@ def province(world: World, db: Session) -> Province:
     course = make_course(db, world.national, "cds", "Chuyển đổi số cơ bản")  # 3 lessons
     other = make_course(db, world.haiphong, "attt", "An toàn thông tin", lessons=("Một", "Hai"))
     trainer = world.users["haiphong_trainer"]
-    cohort = make_cohort(db, world.haiphong, course, "HP-01", closes_on=dt.date(2026, 3, 11), created_by_id=trainer.id)
+    cohort = make_cohort(
+        db, world.haiphong, course, "HP-01", closes_on=dt.date(2026, 3, 11), created_by_id=trainer.id
+    )
     p = Province(world, units, course, other, cohort)
     people = {
         # username: (unit code, group)

@@ -98,12 +98,16 @@ def test_date_range_counts_each_event_on_its_day(province, db) -> None:
 def test_drill_down_lists_the_learners_behind_a_number(province, db) -> None:
     u = province.units
     with in_tenant(db, province.world.haiphong):
-        lines, total = service.drill_down(db, Filters(), group_by="unit", key=str(u["X1"]), measure="completed")
+        lines, total = service.drill_down(
+            db, Filters(), group_by="unit", key=str(u["X1"]), measure="completed"
+        )
         assert total == 4
         assert sorted(line.user.username for line in lines) == ["an", "binh", "dung", "dung"]
         lines, total = service.drill_down(db, Filters(), group_by="unit", key=str(u["X1"]), measure="late")
         assert [line.user.username for line in lines] == ["binh"]
-        page, total = service.drill_down(db, Filters(), group_by="all", key="", measure="assigned", limit=2, offset=6)
+        page, total = service.drill_down(
+            db, Filters(), group_by="all", key="", measure="assigned", limit=2, offset=6
+        )
         assert total == 7 and len(page) == 1
 
 
@@ -139,11 +143,17 @@ def test_rebuild_rehomes_a_learner_who_moved(province, db) -> None:
     db.commit()
     with in_tenant(db, province.world.haiphong):
         # Counted where em was when enrolling, until the rebuild.
-        rows = {r.key: r.figures.assigned for r in service.tenant_report(db, "unit", Filters(), parent_unit_id=u["Q1"]).rows}
+        rows = {
+            r.key: r.figures.assigned
+            for r in service.tenant_report(db, "unit", Filters(), parent_unit_id=u["Q1"]).rows
+        }
         assert rows[str(u["X2"])] == 1
     with cross_tenant(db):
         counters.rebuild(db, province.world.haiphong.id)
     db.commit()
     with in_tenant(db, province.world.haiphong):
-        rows = {r.key: r.figures.assigned for r in service.tenant_report(db, "unit", Filters(), parent_unit_id=u["Q1"]).rows}
+        rows = {
+            r.key: r.figures.assigned
+            for r in service.tenant_report(db, "unit", Filters(), parent_unit_id=u["Q1"]).rows
+        }
         assert rows[str(u["X2"])] == 0 and rows[str(u["X1"])] == 6
