@@ -18,12 +18,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.i18n import VN_TZ
 from app.reports.models import VisitDay
+from app.tenancy.models import Tenant
 
 log = logging.getLogger("onetouch.visits")
 
@@ -63,10 +65,20 @@ class VisitCounter:
         counts = self._drain()
         if not counts:
             return 0
-        rows = [{"tenant_id": t, "day": d, "count": n} for (t, d), n in sorted(counts.items())]
         try:
             with session_factory() as session:
                 conn = session.connection()
+                # A portal removed since the views were counted has nowhere to keep them: drop its counts
+                # rather than fail the whole batch on its foreign key forever.
+                wanted = sorted({t for t, _ in counts})
+                known = set(conn.execute(select(Tenant.id).where(Tenant.id.in_(wanted))).scalars())
+                rows = [
+                    {"tenant_id": t, "day": d, "count": n}
+                    for (t, d), n in sorted(counts.items())
+                    if t in known
+                ]
+                if not rows:
+                    return 0
                 table: Any = VisitDay.__table__
                 stmt: Any = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
                 stmt = stmt.on_conflict_do_update(
@@ -77,7 +89,7 @@ class VisitCounter:
         except Exception:
             self._restore(counts)
             raise
-        return sum(counts.values())
+        return sum(r["count"] for r in rows)
 
 
 class VisitFlusher:
