@@ -72,7 +72,7 @@ class VisitCounter:
                 # rather than fail the whole batch on its foreign key forever.
                 wanted = sorted({t for t, _ in counts})
                 known = set(conn.execute(select(Tenant.id).where(Tenant.id.in_(wanted))).scalars())
-                rows = [
+                rows: list[dict[str, Any]] = [
                     {"tenant_id": t, "day": d, "count": n}
                     for (t, d), n in sorted(counts.items())
                     if t in known
@@ -89,7 +89,7 @@ class VisitCounter:
         except Exception:
             self._restore(counts)
             raise
-        return sum(r["count"] for r in rows)
+        return sum(int(r["count"]) for r in rows)
 
 
 class VisitFlusher:
