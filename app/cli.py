@@ -46,6 +46,20 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     if settings.is_production:
         print("refusing to seed demo accounts with ENV=production", file=sys.stderr)
         return 2
+    if args.profile == "national-2022":
+        import time
+
+        from app.reports import national2022
+
+        started = time.perf_counter()
+        with _session(settings) as session:
+            made = national2022.generate(session, scale=args.scale, lesson_progress=args.lesson_progress)
+            session.commit()
+        print(
+            f"national-2022: {made['tenants']} tenants, {made['learners']} learners, "
+            f"{made['trainings']} trainings in {time.perf_counter() - started:.1f} s"
+        )
+        return 0
     from app.seed import seed_demo
 
     with _session(settings) as session:
@@ -261,6 +275,60 @@ def cmd_courses_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_reports_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    """Recompute the stored report counters from the enrolments (all tenants, or one)."""
+    from sqlalchemy import select
+
+    from app.reports import counters
+    from app.tenancy.models import Tenant
+    from app.tenancy.scoping import cross_tenant
+
+    with _session(settings) as session, cross_tenant(session):
+        stmt = select(Tenant).order_by(Tenant.slug)
+        if args.tenant:
+            stmt = stmt.where(Tenant.slug == args.tenant)
+        found = list(session.scalars(stmt))
+        if not found:
+            print(f"no tenant {args.tenant!r}", file=sys.stderr)
+            return 2
+        for tenant in found:
+            counters.rebuild(session, tenant.id)
+            session.commit()
+            print(f"rebuilt {tenant.slug}")
+    return 0
+
+
+def cmd_reports_national(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the national report (the same figures as the page and `GET /api/v1/reports/tenants`)."""
+    import datetime as dt
+
+    from app.core import i18n
+    from app.reports import service, tables
+
+    lang = args.lang
+    with _session(settings) as session:
+        filters = service.Filters(
+            dt.date.fromisoformat(args.date_from) if args.date_from else None,
+            dt.date.fromisoformat(args.date_to) if args.date_to else None,
+        )
+        report = service.national_report(session, filters, merged=args.merged)
+        headers, rows = tables.national_table(report, lambda m: i18n.translate(lang, m))
+    if args.csv:
+        from app.core.spreadsheets import write_csv
+
+        sys.stdout.write(write_csv(headers, rows).decode("utf-8-sig"))
+        return 0
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers[:5])]
+    print("  ".join(str(h).ljust(w) for h, w in zip(headers[:5], widths, strict=True)))
+    for row in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row[:5], widths, strict=True)))
+    print(
+        f"provinces: {report.provinces.completed} trainings; learners: {report.learners}; "
+        f"visits: {report.visits}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="onetouch", description="OneTouch MOOC platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -276,7 +344,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("seed", help="create the demo tenants, accounts and courses (idempotent)")
+    p.add_argument(
+        "--profile",
+        choices=["demo", "national-2022"],
+        default="demo",
+        help="national-2022: 63 provinces + ministries shaped like the ministry's 2022 figures",
+    )
+    p.add_argument("--scale", type=float, default=1.0, help="national-2022: multiply every figure")
+    p.add_argument("--lesson-progress", action="store_true", help="national-2022: also lesson-progress rows")
     p.set_defaults(func=cmd_seed)
+
+    reports = sub.add_parser("reports", help="report counters and the national report").add_subparsers(
+        dest="reports_cmd", required=True
+    )
+    p = reports.add_parser("rebuild", help="recompute the stored report counters from the enrolments")
+    p.add_argument("--tenant", help="only this tenant (slug)")
+    p.set_defaults(func=cmd_reports_rebuild)
+    p = reports.add_parser("national", help="print the national report, ranked by trainings")
+    p.add_argument("--from", dest="date_from")
+    p.add_argument("--to", dest="date_to")
+    p.add_argument("--merged", action="store_true", help="group former provinces under their successors")
+    p.add_argument("--csv", action="store_true")
+    p.add_argument("--lang", default="vi", choices=["vi", "en"])
+    p.set_defaults(func=cmd_reports_national)
 
     tenants = sub.add_parser("tenants", help="manage tenants").add_subparsers(
         dest="tenants_cmd", required=True

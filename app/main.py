@@ -39,6 +39,9 @@ from app.progress import routes_api as progress_api
 from app.progress import routes_html as progress_html
 from app.quizzes import routes_api as quizzes_api
 from app.quizzes import routes_html as quizzes_html
+from app.reports import routes_api as reports_api
+from app.reports import routes_html as reports_html
+from app.reports.visits import VisitCounter, VisitFlusher, VisitMiddleware
 from app.tenancy import routes_api as tenancy_api
 from app.tenancy import routes_html as tenancy_html
 from app.tenancy.service import TenantCache
@@ -149,9 +152,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
     )
 
+    visit_counter = VisitCounter()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        flusher = VisitFlusher(
+            visit_counter, lambda: app.state.session_factory, interval=settings.visit_flush_seconds
+        )
+        flusher.start()
         yield
+        flusher.stop()  # the last views reach the database before the engine closes
         app.state.engine.dispose()
 
     app = FastAPI(
@@ -167,6 +177,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.failure_counter = make_failure_counter(settings.redis_url)
     app.state.tenant_cache = TenantCache(ttl=settings.tenant_cache_seconds)
+    app.state.visit_counter = visit_counter
     app.state.job_runner = thread_runner  # background imports; tests swap in an inline runner
     static = HashedStaticFiles(STATIC_DIR)
     app.state.static_files = static
@@ -196,6 +207,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cohorts_api.router,
         quizzes_api.router,
         certificates_api.router,
+        reports_api.router,
         tenancy_html.router,
         accounts_html.router,
         imports_html.router,
@@ -205,10 +217,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cohorts_html.router,
         quizzes_html.router,
         certificates_html.router,
+        reports_html.router,
     ):
         app.include_router(router)
     app.mount("/static", static, name="static")
 
+    app.add_middleware(VisitMiddleware, counter=visit_counter)
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     if settings.log_requests:

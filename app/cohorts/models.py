@@ -38,3 +38,17 @@ class Cohort(TenantScoped, Base):
         return (self.opens_on is None or self.opens_on <= day) and (
             self.closes_on is None or day <= self.closes_on
         )
+
+
+class CohortTrainer(TenantScoped, Base):
+    """A trainer who runs a cohort and may read its report. The cohort's creator counts as one too."""
+
+    __tablename__ = "cohort_trainer"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "cohort_id", "user_id"),
+        Index("ix_cohort_trainer_tenant_user", "tenant_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 20
 
+    # Page views are counted in memory and written to `visit_day` this often (and at shutdown).
+    visit_flush_seconds: float = 10.0
+
     log_requests: bool = True
     # Seconds a worker keeps a tenant's settings before reading them again.
     tenant_cache_seconds: float = 30.0

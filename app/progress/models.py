@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.catalog.models import Course
@@ -41,6 +41,11 @@ class Enrolment(TenantScoped, Base):
     # the best percent over the course's required quizzes' best attempts, and when a certificate was issued.
     best_score_percent: Mapped[float | None] = mapped_column(Float, default=None)
     certified_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # Where the report counters file this enrolment: the learner's unit and target group when they enrolled
+    # (0 / "" for none). Every later event of the enrolment lands in the same counter row, so a row's figures
+    # stay consistent; `onetouch reports rebuild` re-homes enrolments to the learners' current unit and group.
+    counted_unit_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    counted_group: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
     course: Mapped[Course] = relationship(lazy="raise")
     cohort: Mapped[Cohort | None] = relationship(lazy="raise")

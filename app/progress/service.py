@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import CursorResult, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -19,6 +21,7 @@ from app.core.errors import N_, Forbidden, Invalid, NotFound
 from app.core.i18n import VN_TZ
 from app.progress.models import Enrolment, LessonProgress
 from app.quizzes.models import Quiz, QuizAttempt
+from app.reports import counters as report_counters
 from app.tenancy.scoping import bound_tenant_id
 
 
@@ -134,6 +137,20 @@ def complete_lesson(
         counted = False
     else:
         counted = True
+    # The first lesson starts the course: a conditional UPDATE, so exactly one request counts the start.
+    started_now = (
+        enrolment.started_at is None
+        and cast(
+            CursorResult[Any],
+            session.execute(
+                update(Enrolment)
+                .where(Enrolment.id == enrolment.id, Enrolment.started_at.is_(None))
+                .values(started_at=now)
+                .execution_options(synchronize_session=False)
+            ),
+        ).rowcount
+        == 1
+    )
     values: dict[str, object] = {
         "last_lesson_id": lesson.id,
         "started_at": func.coalesce(Enrolment.started_at, now),
@@ -152,6 +169,9 @@ def complete_lesson(
         .execution_options(synchronize_session=False)
     )
     session.refresh(enrolment)
+    if started_now:
+        before = report_counters.state_of(enrolment)
+        report_counters.record_change(session, dataclasses.replace(before, started_at=None), enrolment)
     check_completion(session, enrolment, now=now)
     return counted
 
