@@ -15,50 +15,22 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
-import tempfile
-import threading
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from app.core.db import make_engine, make_session_factory
-from app.core.migrate import upgrade
-from app.core.settings import Settings
-from app.main import create_app
-from app.seed import DEMO_PASSWORD, seed_demo
+from app.seed import DEMO_PASSWORD
+from tests.browser.live import CHROMIUM_ARGS, LiveServer, chromium_path, fresh_database, only_localhost, serve
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 AXE_JS = Path(__file__).parent / "vendor" / "axe.min.js"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--host-resolver-rules=MAP *.localhost 127.0.0.1, MAP localhost 127.0.0.1",
-]
 PHONE = {"width": 360, "height": 740}
-LOCAL_HOST = re.compile(r"^(?:[a-z0-9-]+\.)*localhost$|^127\.0\.0\.1$")
-
-
-def _chromium_path() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
 
 
 def _unavailable(reason: str) -> None:
@@ -71,76 +43,10 @@ def _unavailable(reason: str) -> None:
 # The server -------------------------------------------------------------------------------------------
 
 
-@dataclass
-class LiveServer:
-    port: int
-    settings: Settings
-
-    def url(self, slug: str = "haiphong", path: str = "/") -> str:
-        host = "localhost" if slug == "national" else f"{slug}.localhost"
-        return f"http://{host}:{self.port}{path}"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
-def live_database() -> Iterator[str]:
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        with tempfile.TemporaryDirectory(prefix="onetouch-browser-") as d:
-            yield f"sqlite:///{Path(d) / 'live.db'}"
-        return
-    url = make_url(base)
-    name = f"{url.database}_live_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture(scope="session")
-def live_server(live_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    import uvicorn
-
-    settings = Settings(
-        env="test",
-        database_url=live_database,
-        secret_key="browser-test-secret-key-0123456789-abcdef",
-        media_dir=tmp_path_factory.mktemp("live-media"),
-        log_requests=False,
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    upgrade(live_database)
-    engine = make_engine(live_database)
-    with make_session_factory(engine)() as session:
-        seed_demo(session, settings=settings)
-        session.commit()
-    engine.dispose()
-
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the live server did not start")
-        time.sleep(0.05)
-    yield LiveServer(port, settings)
-    server.should_exit = True
-    thread.join(timeout=10)
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with fresh_database() as url, serve(url, tmp_path_factory.mktemp("live-media")) as server:
+        yield server
 
 
 # The browser ------------------------------------------------------------------------------------------
@@ -153,7 +59,7 @@ def browser() -> Iterator[Any]:
     except ImportError:  # pragma: no cover - the dev extra installs it
         _unavailable("the Python package `playwright` is not installed (pip install -e '.[dev]')")
         return
-    path = _chromium_path()
+    path = chromium_path()
     if path is None:
         _unavailable("no Chromium at /usr/bin/chromium (apt-get install chromium chromium-driver)")
         return
@@ -166,16 +72,6 @@ def browser() -> Iterator[Any]:
 @dataclass
 class PageProblems:
     errors: list[str] = field(default_factory=list)
-
-
-def _only_localhost(route: Any) -> None:
-    from urllib.parse import urlsplit
-
-    host = urlsplit(route.request.url).hostname or ""
-    if route.request.url.startswith(("data:", "blob:")) or LOCAL_HOST.match(host):
-        route.continue_()
-    else:
-        route.abort()
 
 
 def watch(page: Any, problems: PageProblems) -> Any:
@@ -203,7 +99,7 @@ def new_context(
         options.setdefault("locale", "vi-VN")
         options.setdefault("viewport", PHONE)
         context = browser.new_context(**options)
-        context.route("**/*", _only_localhost)
+        context.route("**/*", only_localhost)
         problems = PageProblems()
         context.on("page", lambda page: watch(page, problems))
         contexts.append((context, problems))
