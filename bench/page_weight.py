@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import sync_playwright
 
-from tests.browser import weight  # noqa: E402
-from tests.browser.live import CHROMIUM_ARGS, chromium_path, fresh_database, serve  # noqa: E402
+from tests.browser import weight
+from tests.browser.live import CHROMIUM_ARGS, chromium_path, fresh_database, serve
 
 AXE_JS = Path(__file__).resolve().parents[1] / "tests" / "browser" / "vendor" / "axe.min.js"
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.orm import Session
 
 from app.catalog.models import MediaFile
@@ -143,9 +143,7 @@ def _fill(path: str, ids: dict[str, str], *, tenants_slug: str = "quangninh") ->
 def _is_refusal(response: Any) -> bool:
     if response.status_code in REFUSED:
         return True
-    if response.status_code in (302, 303, 307) and "/login" in response.headers.get("location", ""):
-        return True
-    return False
+    return response.status_code in (302, 303, 307) and "/login" in response.headers.get("location", "")
 
 
 def _call(client: Browser, method: str, path: str, url: str, *, api: bool, csrf: str | None) -> Any:

@@ -64,7 +64,8 @@ def test_citizen_picks_their_commune(world, db, make_client) -> None:
     ids = make_units(
         db,
         world.haiphong,
-        "Mã,Tên,Loại,Mã cấp trên\nH1,Huyện Thủy Nguyên,district,\nX1,Xã An Lư,commune,H1\nX2,Phường Đông Hải,commune,\n",
+        "Mã,Tên,Loại,Mã cấp trên\nH1,Huyện Thủy Nguyên,district,\n"
+        "X1,Xã An Lư,commune,H1\nX2,Phường Đông Hải,commune,\n",
     )
     other = make_units(db, world.quangninh, "Mã,Tên,Loại,Mã cấp trên\nQ1,Xã Quảng Ninh,commune,\n")
     db.commit()
