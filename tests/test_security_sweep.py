@@ -241,3 +241,15 @@ def test_every_state_changing_form_route_refuses_a_post_without_csrf_token(
         r = admin.request(method, url, data={"title": "x"})
         assert r.status_code == 403, f"{method} {path} without a CSRF token: {r.status_code}"
         assert "csrf" in r.text.lower() or "biểu mẫu" in r.text.lower(), f"{path}: {r.text[:200]}"
+
+
+def test_ids_past_the_database_range_are_bad_input_not_server_errors(
+    world: factories.World, make_client: Callable[..., Browser]
+) -> None:
+    """Found by schemathesis: `/api/v1/cohorts/9223372036854775808` was a 500 (OverflowError on SQLite,
+    DataError on PostgreSQL)."""
+    admin = _signed_in(make_client, "admin")
+    huge = str(2**63)
+    for url in (f"/api/v1/cohorts/{huge}", f"/api/v1/users/{huge}", f"/lessons/{huge}", f"/cohorts/{huge}"):
+        r = admin.api("GET", url) if url.startswith("/api/") else admin.get(url)
+        assert r.status_code in (404, 422), f"{url}: {r.status_code}"
