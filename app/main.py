@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -132,6 +132,19 @@ def install_error_handlers(app: FastAPI) -> None:
         lang = request_language(request)
         message = N_("Page not found.") if exc.status_code == 404 else N_("The request could not be handled.")
         return error_page(request, exc.status_code, i18n.translate(lang, message))
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def value_out_of_range(request: Request, exc: Exception) -> Response:
+        # An id or number past what the database column holds (`/cohorts/9223372036854775808`): SQLite's
+        # driver raises OverflowError, PostgreSQL a DataError. Bad input, not a server fault.
+        log.info("value out of range: %s", exc)
+        if is_api(request):
+            lang = api_language(request)
+            detail = i18n.translate(lang, N_("A number in the request is out of range."))
+            return problem(request, 422, "Invalid input", detail)
+        message = i18n.translate(request_language(request), N_("A number in the request is out of range."))
+        return error_page(request, 422, message)
 
     @app.exception_handler(OperationalError)
     async def database_unavailable(request: Request, exc: OperationalError) -> Response:

@@ -11,8 +11,9 @@ from app.accounts.constants import LEARNER
 from app.accounts.models import User
 from app.accounts.usernames import username_base
 from app.audit import service as audit
+from app.core.collation import sort_key
 from app.core.errors import N_, Conflict, Invalid
-from app.core.text import fold, nfc
+from app.core.text import nfc
 from app.units.models import Unit
 
 CITIZEN = "citizen"
@@ -23,7 +24,7 @@ _ATTEMPTS = 5
 def residence_units(session: Session) -> list[Unit]:
     """Where a citizen may say they live: the portal's communes and wards, sorted by name."""
     units = session.scalars(select(Unit).where(Unit.kind == RESIDENCE_KIND)).all()
-    return sorted(units, key=lambda u: (fold(u.name), u.name))
+    return sorted(units, key=lambda u: sort_key(u.name))
 
 
 def unique_username(session: Session, base: str) -> str:

@@ -15,6 +15,7 @@ from app.accounts.models import User
 from app.catalog import service as catalog_service
 from app.catalog.models import Course
 from app.cohorts.models import Cohort
+from app.core.collation import person_key
 from app.core.errors import N_, Conflict, Invalid, NotFound
 from app.core.text import fold, nfc
 from app.progress import service as progress_service
@@ -232,6 +233,7 @@ def roster(session: Session, cohort: Cohort) -> list[tuple[User, Enrolment]]:
         select(User, Enrolment)
         .join(Enrolment, Enrolment.user_id == User.id)
         .where(Enrolment.cohort_id == cohort.id)
-        .order_by(User.name_folded, User.id)
+        .order_by(User.id)
     )
-    return [(u, e) for u, e in rows]
+    # Vietnamese order (given name first), which SQL collations on SQLite and PostgreSQL cannot agree on.
+    return sorted(((u, e) for u, e in rows), key=lambda row: person_key(row[0].full_name))

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
+from app.core.collation import sort_key
 from app.core.errors import N_, Invalid, NotFound
 from app.core.spreadsheets import fold_key, match_headers, read_table
 from app.core.text import fold, nfc
@@ -90,11 +91,11 @@ def unit_tree(session: Session) -> list[TreeNode]:
         (parent.children if parent else roots).append(node)
 
     def finish(node: TreeNode) -> int:
-        node.children.sort(key=lambda n: (n.unit.name_folded, n.unit.code))
+        node.children.sort(key=lambda n: (sort_key(n.unit.name), n.unit.code))
         node.members_total = node.members + sum(finish(c) for c in node.children)
         return node.members_total
 
-    roots.sort(key=lambda n: (n.unit.name_folded, n.unit.code))
+    roots.sort(key=lambda n: (sort_key(n.unit.name), n.unit.code))
     for root in roots:
         finish(root)
     return roots
