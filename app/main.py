@@ -19,14 +19,18 @@ from app.accounts import routes_api as accounts_api
 from app.accounts import routes_html as accounts_html
 from app.accounts.deps import LoginRequired
 from app.accounts.throttle import make_failure_counter
+from app.catalog import cache_events  # noqa: F401 - content edits invalidate the cache
 from app.catalog import routes_api as catalog_api
 from app.catalog import routes_html as catalog_html
 from app.cohorts import routes_api as cohorts_api
 from app.cohorts import routes_html as cohorts_html
 from app.core import i18n
+from app.core.bench import BenchHelloMiddleware
+from app.core.cache import make_cache
 from app.core.db import make_engine, make_session_factory
 from app.core.errors import N_, DomainError, PasswordChangeRequired
 from app.core.headers import SecurityHeadersMiddleware
+from app.core.limits import ConcurrencyLimitMiddleware
 from app.core.logging import RequestLogMiddleware, configure_logging
 from app.core.settings import Settings
 from app.core.web import STATIC_DIR, HashedStaticFiles, redirect, render, request_language
@@ -142,7 +146,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging()
     engine = make_engine(
-        settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
     )
 
     @asynccontextmanager
@@ -163,6 +170,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.failure_counter = make_failure_counter(settings.redis_url)
     app.state.tenant_cache = TenantCache(ttl=settings.tenant_cache_seconds)
+    # Shared content (lessons, outlines, catalog): Redis when configured, so every worker sees each edit.
+    app.state.cache = make_cache(settings.redis_url)
     app.state.job_runner = thread_runner  # background imports; tests swap in an inline runner
     static = HashedStaticFiles(STATIC_DIR)
     app.state.static_files = static
@@ -203,6 +212,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
+    app.add_middleware(
+        ConcurrencyLimitMiddleware,
+        limit=min(settings.max_concurrent_requests, settings.db_pool_size + settings.db_max_overflow),
+        queue_timeout=settings.request_queue_timeout,
+    )
     if settings.log_requests:
         app.add_middleware(RequestLogMiddleware)
+    if settings.bench_endpoints:
+        app.add_middleware(BenchHelloMiddleware)  # outermost: the bare ASGI ceiling for bench/http.py
     return app

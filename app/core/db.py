@@ -50,13 +50,32 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UTCDateTime}
 
 
-def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20, echo: bool = False) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and SQLAlchemy-managed BEGIN (so savepoints work)."""
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 20,
+    pool_timeout: float = 10.0,
+    echo: bool = False,
+) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and SQLAlchemy-managed BEGIN (so savepoints work).
+
+    PostgreSQL: `pool_pre_ping` tests a pooled connection at checkout, so after a server restart the first
+    request gets a fresh connection instead of an error; `connect_timeout` and `pool_timeout` bound how long
+    a request waits for an unreachable server or a busy pool before it answers 503.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            echo=echo,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=pool_timeout,
+            connect_args={"check_same_thread": False, "timeout": 30},
+        )
         _configure_sqlite(engine)
         return engine
     return create_engine(
@@ -64,8 +83,10 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20, echo: 
         echo=echo,
         pool_size=pool_size,
         max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
         pool_pre_ping=True,
         pool_recycle=1800,
+        connect_args={"connect_timeout": 5},
     )
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,8 +66,33 @@ class InvalidToken(Exception):
     pass
 
 
+# Verified tokens, so a page view does not verify the same signature twice (user check, CSRF binding) nor on
+# every request (python-jose takes ~80 µs). Only tokens whose signature verified are kept, keyed by the
+# secret and algorithm too; expiry is checked on every use. Revocation is not decided here: the caller
+# compares the token's version with the account's (app/accounts/deps.py).
+_VERIFIED: dict[tuple[str, str, str], TokenClaims] = {}
+_VERIFIED_MAX = 20_000
+_verified_lock = threading.Lock()
+
+
 def decode_access_token(token: str, *, secret: str, algorithm: str) -> TokenClaims:
     """Decode and verify; only the configured algorithm is accepted (never `none`, never RS/HS confusion)."""
+    key = (secret, algorithm, token)
+    claims = _VERIFIED.get(key)
+    if claims is None:
+        claims = _decode(token, secret=secret, algorithm=algorithm)
+        with _verified_lock:
+            if len(_VERIFIED) >= _VERIFIED_MAX:
+                _VERIFIED.clear()
+            _VERIFIED[key] = claims
+    if claims.expires_at <= dt.datetime.now(dt.UTC):
+        with _verified_lock:
+            _VERIFIED.pop(key, None)
+        raise InvalidToken("token expired")
+    return claims
+
+
+def _decode(token: str, *, secret: str, algorithm: str) -> TokenClaims:
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != algorithm:

@@ -15,6 +15,7 @@ from app.core.deps import DbSession
 from app.core.errors import N_, Forbidden
 from app.core.web import html_router, is_htmx, redirect, render
 from app.progress import service
+from app.progress.reading import ReadingView, open_lesson_for_reading
 from app.tenancy.deps import CurrentTenant
 
 router = html_router()
@@ -48,7 +49,7 @@ def continue_course(
     return redirect(request, f"/lessons/{lesson.id}")
 
 
-def _lesson_context(view: service.LessonView) -> dict[str, object]:
+def _lesson_context(view: service.LessonView | ReadingView) -> dict[str, object]:
     return {"view": view, "lesson": view.lesson, "course": view.course, "kinds": LESSON_KIND_LABELS}
 
 
@@ -56,7 +57,13 @@ def _lesson_context(view: service.LessonView) -> dict[str, object]:
 def lesson_page(
     request: Request, lesson_id: int, session: DbSession, tenant: CurrentTenant, user: PageUser
 ) -> Response:
-    view = service.open_lesson(session, user, lesson_id)
+    view = open_lesson_for_reading(
+        session,
+        user,
+        lesson_id,
+        request.app.state.cache,
+        ttl=request.app.state.settings.content_cache_seconds,
+    )
     return render(request, "progress/lesson.html", _lesson_context(view))
 
 
