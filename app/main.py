@@ -11,7 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -130,16 +131,26 @@ def install_error_handlers(app: FastAPI) -> None:
         message = N_("Page not found.") if exc.status_code == 404 else N_("The request could not be handled.")
         return error_page(request, exc.status_code, i18n.translate(lang, message))
 
+    # The database is unreachable or failed mid-request: refused or dropped connections (OperationalError,
+    # also when the pool's pre-ping finds the server gone at checkout), a connection closed under us
+    # (InterfaceError), or no pooled connection free in time (the pool's TimeoutError). The request's
+    # transaction was rolled back, so nothing was acknowledged: answer 503 and let the client retry.
     @app.exception_handler(OperationalError)
-    async def database_unavailable(request: Request, exc: OperationalError) -> Response:
-        log.error("database error: %s", exc.orig)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(PoolTimeoutError)
+    async def database_unavailable(request: Request, exc: Exception) -> Response:
+        log.error("database error: %s", getattr(exc, "orig", None) or exc)
         lang = request_language(request) if not is_api(request) else api_language(request)
         message = i18n.translate(
             lang, N_("The service is briefly unavailable. Please try again in a moment.")
         )
+        response: Response
         if is_api(request):
-            return problem(request, 503, "Service unavailable", message)
-        return error_page(request, 503, message)
+            response = problem(request, 503, "Service unavailable", message, code="database_unavailable")
+        else:
+            response = error_page(request, 503, message)
+        response.headers["Retry-After"] = "5"
+        return response
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
