@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -16,6 +16,8 @@ from app.core.db import begin_write
 from app.core.settings import Settings
 from app.core.web import SAFE_METHODS
 
+F = TypeVar("F", bound=Any)
+
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
     """The request's session; committed (or rolled back) and closed before the response is sent.
@@ -27,7 +29,8 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     """
     session: Session = request.app.state.session_factory()
     try:
-        if request.method not in SAFE_METHODS:
+        manual = getattr(request.scope.get("endpoint"), "__manual_write__", False)
+        if request.method not in SAFE_METHODS and not manual:
             await run_in_threadpool(begin_write, session)
         yield session
     except BaseException:
@@ -36,6 +39,16 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
         raise
     with CancelScope(shield=True):
         await anyio.to_thread.run_sync(_commit_and_close, session, limiter=CapacityLimiter(1))
+
+
+def manual_write(endpoint: F) -> F:
+    """Mark a POST endpoint that takes the write lock itself (`begin_write`) after slow read-only work.
+
+    Sign-in verifies an argon2id hash (~0.1 s of CPU): inside an up-front SQLite write transaction that held
+    the database's only write lock, so a burst of sign-ins stalled every lesson completion behind it.
+    """
+    endpoint.__manual_write__ = True  # type: ignore[attr-defined]
+    return endpoint
 
 
 def _commit_and_close(session: Session) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import os
 import secrets
 import threading
 from dataclasses import dataclass
@@ -20,13 +21,20 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
+# Each argon2id computation takes 64 MiB and ~0.1 s of CPU. More at once than there are cores is no faster,
+# but a burst of sign-ins on 16 request slots per worker would take 1 GiB: queue them instead.
+_HASH_SLOTS = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _HASH_SLOTS:
+        return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        with _HASH_SLOTS:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
