@@ -1,4 +1,4 @@
-"""The database goes away under load: 503s with a clear message, recovery on its own, no acknowledged write lost.
+"""The database goes away under load: 503s with a clear message, self-recovery, no acknowledged write lost.
 
 Runs its own PostgreSQL cluster (initdb into a temporary folder, a spare port, its own socket folder; as
 the `postgres` OS user when run as root), never the shared server. Two uvicorn workers serve the app;

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.catalog import service as catalog_service
+from app.catalog.models import Lesson
 from app.catalog.service import CourseOutline, LessonSnapshot, OutlineLesson
 from app.core.cache import Cache
 from app.core.db import begin_write, utcnow
@@ -68,6 +69,43 @@ def open_lesson_for_reading(
         previous=lessons[index - 1] if index > 0 else None,
         next=lessons[index + 1] if index + 1 < len(lessons) else None,
         done=done,
+        position=index + 1,
+        count=len(lessons),
+    )
+
+
+def complete_lesson(
+    session: Session, user: User, lesson_id: int, cache: Cache | None, *, ttl: float = 60.0
+) -> ReadingView:
+    """Mark a lesson complete with the read path's checks (enrolled learners only) and cached outline.
+
+    The hot write: on SQLite it runs holding the database's write lock, so it reads as little as it can
+    (the lesson row by key, the enrolment) and leaves counting and completion to `service.complete_lesson`.
+    """
+    snapshot = catalog_service.lesson_snapshot(session, cache, lesson_id, ttl=ttl)
+    course = catalog_service.course_outline(session, cache, snapshot.course_id, ttl=ttl)
+    if not course.is_published and not (
+        catalog_service.is_staff(user) and course.tenant_id == bound_tenant_id(session)
+    ):
+        raise NotFound(N_("Lesson not found."), code="lesson_not_found")
+    enrolment = service.get_enrolment(session, user.id, course.id)
+    if enrolment is None:
+        raise Forbidden(N_("Enrol in the course to open its lessons."), code="not_enrolled")
+    if enrolment.lessons_total != course.required_lessons:
+        service.sync_totals(session, enrolment, catalog_service.get_course_by_id(session, course.id))
+    lesson = session.get(Lesson, lesson_id)
+    if lesson is None:
+        raise NotFound(N_("Lesson not found."), code="lesson_not_found")
+    service.complete_lesson(session, enrolment, lesson)
+    lessons = course.lessons
+    index = next(i for i, x in enumerate(lessons) if x.id == lesson_id)
+    return ReadingView(
+        lesson=snapshot,
+        course=course,
+        enrolment=enrolment,
+        previous=lessons[index - 1] if index > 0 else None,
+        next=lessons[index + 1] if index + 1 < len(lessons) else None,
+        done={lesson_id},
         position=index + 1,
         count=len(lessons),
     )

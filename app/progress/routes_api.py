@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from app.accounts.deps import ApiUser
 from app.catalog import service as catalog_service
 from app.cohorts import service as cohorts_service
 from app.core.deps import DbSession
-from app.core.errors import N_, Forbidden
-from app.progress import service
+from app.progress import reading, service
 from app.progress.models import Enrolment
 from app.progress.schemas import EnrolRequest, ProgressItem, ProgressList
 
@@ -46,12 +45,16 @@ def enrol(
 
 
 @router.post("/lessons/{lesson_id}/complete", response_model=ProgressItem, name="api:lesson_complete")
-def complete(lesson_id: int, session: DbSession, user: ApiUser) -> ProgressItem:
+def complete(request: Request, lesson_id: int, session: DbSession, user: ApiUser) -> ProgressItem:
     """Mark a lesson complete (idempotent: completing it again changes nothing)."""
-    view = service.open_lesson(session, user, lesson_id, visit=False)
-    if view.enrolment is None:
-        raise Forbidden(N_("Enrol in the course to open its lessons."), code="not_enrolled")
-    service.complete_lesson(session, view.enrolment, view.lesson)
+    view = reading.complete_lesson(
+        session,
+        user,
+        lesson_id,
+        request.app.state.cache,
+        ttl=request.app.state.settings.content_cache_seconds,
+    )
+    assert view.enrolment is not None
     return progress_item(view.enrolment, view.course.slug)
 
 

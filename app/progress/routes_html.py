@@ -12,10 +12,10 @@ from app.catalog import service as catalog_service
 from app.catalog.constants import LESSON_KIND_LABELS
 from app.cohorts import service as cohorts_service
 from app.core.deps import DbSession
-from app.core.errors import N_, Forbidden
 from app.core.web import html_router, is_htmx, redirect, render
 from app.progress import service
 from app.progress.reading import ReadingView, open_lesson_for_reading
+from app.progress.reading import complete_lesson as complete_lesson_fast
 from app.tenancy.deps import CurrentTenant
 
 router = html_router()
@@ -72,11 +72,13 @@ def complete_lesson(
     request: Request, lesson_id: int, session: DbSession, tenant: CurrentTenant, user: PageUser
 ) -> Response:
     """A plain form post (works without JavaScript); htmx swaps in just the progress fragment."""
-    view = service.open_lesson(session, user, lesson_id, visit=False)
-    if view.enrolment is None:
-        raise Forbidden(N_("Enrol in the course to open its lessons."), code="not_enrolled")
-    service.complete_lesson(session, view.enrolment, view.lesson)
-    view.done.add(view.lesson.id)
+    view = complete_lesson_fast(
+        session,
+        user,
+        lesson_id,
+        request.app.state.cache,
+        ttl=request.app.state.settings.content_cache_seconds,
+    )
     if is_htmx(request):
         return render(request, "progress/_progress.html", _lesson_context(view))
     if view.next is not None:

@@ -12,7 +12,6 @@ from alembic import op
 
 import app.core.db
 
-
 revision: str = "f47931175c30"
 down_revision: str | None = "49425a23edec"
 branch_labels: str | Sequence[str] | None = None
