@@ -79,8 +79,9 @@ def complete_lesson(
 ) -> ReadingView:
     """Mark a lesson complete with the read path's checks (enrolled learners only) and cached outline.
 
-    The hot write: on SQLite it runs holding the database's write lock, so it reads as little as it can
-    (the lesson row by key, the enrolment) and leaves counting and completion to `service.complete_lesson`.
+    The hot write: it reads as little as it can (cached lesson and outline, the enrolment), and leaves
+    counting and completion to `service.complete_lesson`. Commits before returning: the caller's route must
+    be marked `@manual_write`.
     """
     snapshot = catalog_service.lesson_snapshot(session, cache, lesson_id, ttl=ttl)
     course = catalog_service.course_outline(session, cache, snapshot.course_id, ttl=ttl)
@@ -93,10 +94,17 @@ def complete_lesson(
         raise Forbidden(N_("Enrol in the course to open its lessons."), code="not_enrolled")
     if enrolment.lessons_total != course.required_lessons:
         service.sync_totals(session, enrolment, catalog_service.get_course_by_id(session, course.id))
+    # The checks above only read. Write in a short transaction of its own, taken and committed within this
+    # one call: the SQLite write lock is not held across the request's other thread hops (the route is
+    # `@manual_write`). Counting stays safe: the unique (enrolment, lesson) row and the atomic UPDATE of the
+    # figures in `service.complete_lesson` decide, whatever was read before.
+    session.commit()
+    begin_write(session)
     lesson = session.get(Lesson, lesson_id)
     if lesson is None:
         raise NotFound(N_("Lesson not found."), code="lesson_not_found")
     service.complete_lesson(session, enrolment, lesson)
+    session.commit()
     lessons = course.lessons
     index = next(i for i, x in enumerate(lessons) if x.id == lesson_id)
     return ReadingView(

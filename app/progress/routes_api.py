@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from app.accounts.deps import ApiUser
 from app.catalog import service as catalog_service
 from app.cohorts import service as cohorts_service
-from app.core.deps import DbSession
+from app.core.deps import DbSession, manual_write
 from app.progress import reading, service
 from app.progress.models import Enrolment
 from app.progress.schemas import EnrolRequest, ProgressItem, ProgressList
@@ -45,6 +45,7 @@ def enrol(
 
 
 @router.post("/lessons/{lesson_id}/complete", response_model=ProgressItem, name="api:lesson_complete")
+@manual_write  # reading.complete_lesson takes the write lock itself, briefly
 def complete(request: Request, lesson_id: int, session: DbSession, user: ApiUser) -> ProgressItem:
     """Mark a lesson complete (idempotent: completing it again changes nothing)."""
     view = reading.complete_lesson(

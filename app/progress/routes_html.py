@@ -11,7 +11,7 @@ from app.accounts.deps import PageUser
 from app.catalog import service as catalog_service
 from app.catalog.constants import LESSON_KIND_LABELS
 from app.cohorts import service as cohorts_service
-from app.core.deps import DbSession
+from app.core.deps import DbSession, manual_write
 from app.core.web import html_router, is_htmx, redirect, render
 from app.progress import service
 from app.progress.reading import ReadingView, open_lesson_for_reading
@@ -68,6 +68,7 @@ def lesson_page(
 
 
 @router.post("/lessons/{lesson_id}/complete", name="lessons:complete")
+@manual_write  # reading.complete_lesson takes the write lock itself, briefly
 def complete_lesson(
     request: Request, lesson_id: int, session: DbSession, tenant: CurrentTenant, user: PageUser
 ) -> Response:
