@@ -11,7 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -19,6 +20,7 @@ from app.accounts import routes_api as accounts_api
 from app.accounts import routes_html as accounts_html
 from app.accounts.deps import LoginRequired
 from app.accounts.throttle import make_failure_counter
+from app.catalog import cache_events  # noqa: F401 - content edits invalidate the cache
 from app.catalog import routes_api as catalog_api
 from app.catalog import routes_html as catalog_html
 from app.certificates import routes_api as certificates_api
@@ -26,9 +28,12 @@ from app.certificates import routes_html as certificates_html
 from app.cohorts import routes_api as cohorts_api
 from app.cohorts import routes_html as cohorts_html
 from app.core import i18n
+from app.core.bench import BenchHelloMiddleware
+from app.core.cache import make_cache
 from app.core.db import make_engine, make_session_factory
 from app.core.errors import N_, DomainError, PasswordChangeRequired
 from app.core.headers import SecurityHeadersMiddleware
+from app.core.limits import ConcurrencyLimitMiddleware
 from app.core.logging import RequestLogMiddleware, configure_logging
 from app.core.settings import Settings
 from app.core.web import STATIC_DIR, HashedStaticFiles, redirect, render, request_language
@@ -146,23 +151,36 @@ def install_error_handlers(app: FastAPI) -> None:
         message = i18n.translate(request_language(request), N_("A number in the request is out of range."))
         return error_page(request, 422, message)
 
+    # The database is unreachable or failed mid-request: refused or dropped connections (OperationalError,
+    # also when the pool's pre-ping finds the server gone at checkout), a connection closed under us
+    # (InterfaceError), or no pooled connection free in time (the pool's TimeoutError). The request's
+    # transaction was rolled back, so nothing was acknowledged: answer 503 and let the client retry.
     @app.exception_handler(OperationalError)
-    async def database_unavailable(request: Request, exc: OperationalError) -> Response:
-        log.error("database error: %s", exc.orig)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(PoolTimeoutError)
+    async def database_unavailable(request: Request, exc: Exception) -> Response:
+        log.error("database error: %s", getattr(exc, "orig", None) or exc)
         lang = request_language(request) if not is_api(request) else api_language(request)
         message = i18n.translate(
             lang, N_("The service is briefly unavailable. Please try again in a moment.")
         )
+        response: Response
         if is_api(request):
-            return problem(request, 503, "Service unavailable", message)
-        return error_page(request, 503, message)
+            response = problem(request, 503, "Service unavailable", message, code="database_unavailable")
+        else:
+            response = error_page(request, 503, message)
+        response.headers["Retry-After"] = "5"
+        return response
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging()
     engine = make_engine(
-        settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
     )
 
     visit_counter = VisitCounter()
@@ -191,6 +209,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.failure_counter = make_failure_counter(settings.redis_url)
     app.state.tenant_cache = TenantCache(ttl=settings.tenant_cache_seconds)
     app.state.visit_counter = visit_counter
+    # Shared content (lessons, outlines, catalog): Redis when configured, so every worker sees each edit.
+    app.state.cache = make_cache(settings.redis_url)
     app.state.job_runner = thread_runner  # background imports; tests swap in an inline runner
     static = HashedStaticFiles(STATIC_DIR)
     app.state.static_files = static
@@ -238,6 +258,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(VisitMiddleware, counter=visit_counter)
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
+    app.add_middleware(
+        ConcurrencyLimitMiddleware,
+        limit=min(settings.max_concurrent_requests, settings.db_pool_size + settings.db_max_overflow),
+        queue_timeout=settings.request_queue_timeout,
+    )
     if settings.log_requests:
         app.add_middleware(RequestLogMiddleware)
+    if settings.bench_endpoints:
+        app.add_middleware(BenchHelloMiddleware)  # outermost: the bare ASGI ceiling for bench/http.py
     return app

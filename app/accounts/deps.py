@@ -64,7 +64,7 @@ def _api_user(
     return user
 
 
-def _api_user_strict(user: Annotated[User, Depends(_api_user)]) -> User:
+async def _api_user_strict(user: Annotated[User, Depends(_api_user)]) -> User:
     if user.must_change_password:
         raise PasswordChangeRequired(
             N_("You must change your password before continuing."), code="password_change_required"
@@ -94,13 +94,13 @@ def _next_url(request: Request) -> str:
     return path + ("?" + request.url.query if request.url.query else "")
 
 
-def _page_user(request: Request, user: Annotated[User | None, Depends(_page_user_optional)]) -> User:
+async def _page_user(request: Request, user: Annotated[User | None, Depends(_page_user_optional)]) -> User:
     if user is None:
         raise LoginRequired(_next_url(request))
     return user
 
 
-def _page_user_strict(request: Request, user: Annotated[User, Depends(_page_user)]) -> User:
+async def _page_user_strict(request: Request, user: Annotated[User, Depends(_page_user)]) -> User:
     if user.must_change_password:
         raise PasswordChangeRequired(
             N_("You must change your password before continuing."), code="password_change_required"
@@ -115,8 +115,9 @@ PageUserAllowingPasswordChange = Annotated[User, Depends(_page_user)]
 PageUser = Annotated[User, Depends(_page_user_strict)]
 
 
-def _role_checker(base: Any, roles: tuple[str, ...]) -> Callable[..., User]:
-    def check(user: User) -> User:
+# The checks below only look at the loaded user: async, so they cost no thread hop.
+def _role_checker(base: Any, roles: tuple[str, ...]) -> Callable[..., Any]:
+    async def check(user: User) -> User:
         if not user.has_role(*roles):
             raise Forbidden(N_("You do not have permission to do this."), code="forbidden")
         return user

@@ -9,9 +9,9 @@ from fastapi.responses import Response
 
 from app.accounts import registration, service
 from app.accounts.deps import OptionalPageUser, PageUser, PageUserAllowingPasswordChange
-from app.accounts.routes_api import issue_token, throttle_policy
+from app.accounts.routes_api import issue_token, sign_in
 from app.core import i18n
-from app.core.deps import AppSettings, DbSession, client_address
+from app.core.deps import AppSettings, DbSession, client_address, manual_write
 from app.core.errors import N_, DomainError, Invalid, NotFound
 from app.core.settings import Settings
 from app.core.web import AUTH_COOKIE, LANG_COOKIE, html_router, redirect, render, request_language
@@ -53,6 +53,7 @@ def login_form(
 
 
 @router.post("/login", name="login_submit")
+@manual_write
 def login_submit(
     request: Request,
     session: DbSession,
@@ -63,15 +64,7 @@ def login_submit(
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     try:
-        user = service.authenticate(
-            session,
-            identifier=identifier,
-            password=password,
-            client_address=client_address(request),
-            counter=request.app.state.failure_counter,
-            policy=throttle_policy(settings),
-            secret_key=settings.secret_key,
-        )
+        user = sign_in(request, session, settings, identifier, password)
     except DomainError as exc:
         # The failed attempt itself is recorded: commit it even though we answer with an error page.
         session.commit()

@@ -221,6 +221,60 @@ def _initial_secret_state(user: User, password: str, secret_key: str | None) -> 
     return "valid"
 
 
+@dataclass(frozen=True)
+class PasswordCheck:
+    """An argon2 verification done before the write transaction (see `sign_in`)."""
+
+    user_id: int | None
+    password_hash: str | None
+    ok: bool
+
+
+def _throttle_keys(
+    session: Session, identifier: str, user: User | None, client_address: str
+) -> tuple[str, str]:
+    tenant_key = session.info.get("tenant_id")
+    address_key = f"login:addr:{tenant_key}:{client_address}"
+    # Failures count against the account whichever of its identifiers was typed.
+    account_key = f"login:acct:{tenant_key}:" + (f"id{user.id}" if user else fold(nfc(identifier)))
+    return address_key, account_key
+
+
+def _throttle_state(
+    counter: FailureCounter, policy: ThrottlePolicy, address_key: str, account_key: str
+) -> int | None:
+    """Seconds to wait when either key is over its limit, else None."""
+    for key, limit in ((address_key, policy.max_per_address), (account_key, policy.max_per_account)):
+        count, retry_after = counter.failures(key, policy.window_seconds)
+        if count >= limit:
+            return retry_after
+    return None
+
+
+def check_password(
+    session: Session,
+    *,
+    identifier: str,
+    password: str,
+    client_address: str,
+    counter: FailureCounter,
+    policy: ThrottlePolicy,
+) -> PasswordCheck:
+    """The slow part of a sign-in (argon2id, ~0.1 s of CPU), reading only: run it before taking a write lock.
+
+    On SQLite a sign-in that verified the password inside its write transaction held the database's only
+    write lock for the whole hash, so every lesson completion queued behind a burst of sign-ins. A throttled
+    attempt skips the hash (authenticate refuses it anyway).
+    """
+    user = find_by_identifier(session, identifier)
+    if _throttle_state(counter, policy, *_throttle_keys(session, identifier, user, client_address)):
+        return PasswordCheck(
+            -1, None, False
+        )  # matches no account: authenticate decides (and verifies) itself
+    password_hash = user.password_hash if user else None
+    return PasswordCheck(user.id if user else None, password_hash, verify_password(password_hash, password))
+
+
 def authenticate(
     session: Session,
     *,
@@ -230,23 +284,30 @@ def authenticate(
     counter: FailureCounter,
     policy: ThrottlePolicy,
     secret_key: str | None = None,
+    checked: PasswordCheck | None = None,
 ) -> User:
-    """Check a sign-in. Failures are counted per account and per client address and throttled."""
-    tenant_key = session.info.get("tenant_id")
+    """Check a sign-in. Failures are counted per account and per client address and throttled.
+
+    `checked` is the result of `check_password` for the same attempt: used only when it was made against
+    the very account and hash read now, else the password is verified again.
+    """
     user = find_by_identifier(session, identifier)
-    address_key = f"login:addr:{tenant_key}:{client_address}"
-    # Failures count against the account whichever of its identifiers was typed.
-    account_key = f"login:acct:{tenant_key}:" + (f"id{user.id}" if user else fold(nfc(identifier)))
-    for key, limit in ((address_key, policy.max_per_address), (account_key, policy.max_per_account)):
-        count, retry_after = counter.failures(key, policy.window_seconds)
-        if count >= limit:
-            raise TooManyRequests(
-                N_("Too many failed sign-in attempts. Please try again in {minutes} minutes."),
-                retry_after=retry_after,
-                minutes=max(1, (retry_after + 59) // 60),
-            )
+    address_key, account_key = _throttle_keys(session, identifier, user, client_address)
+    retry_after = _throttle_state(counter, policy, address_key, account_key)
+    if retry_after is not None:
+        raise TooManyRequests(
+            N_("Too many failed sign-in attempts. Please try again in {minutes} minutes."),
+            retry_after=retry_after,
+            minutes=max(1, (retry_after + 59) // 60),
+        )
     # argon2 runs for every attempt (a dummy hash when there is none), so timing tells nothing.
-    ok = verify_password(user.password_hash if user else None, password)
+    same = checked is not None and (checked.user_id, checked.password_hash) == (
+        (user.id, user.password_hash) if user else (None, None)
+    )
+    if checked is not None and same:
+        ok = checked.ok
+    else:
+        ok = verify_password(user.password_hash if user else None, password)
     initial = None if ok or user is None else _initial_secret_state(user, password, secret_key)
     ok = ok or initial == "valid"
     if not ok or user is None or not user.is_active:

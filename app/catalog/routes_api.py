@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from app.accounts.deps import ApiUser
 from app.catalog import service
 from app.catalog.models import Course, Lesson
 from app.catalog.schemas import CourseList, CourseListItem, CourseRead, LessonRead, LessonSummary, ModuleRead
+from app.catalog.service import LessonSnapshot
 from app.core.deps import DbSession
-from app.progress import service as progress_service
+from app.progress.reading import open_lesson_for_reading
 from app.quizzes import service as quizzes_service
 from app.tenancy.deps import CurrentTenant
 from app.tenancy.models import TenantContext
@@ -55,7 +56,7 @@ def course_read(course: Course, tenant: TenantContext, quiz_ids: dict[str, int] 
     )
 
 
-def media_url(lesson: Lesson) -> str | None:
+def media_url(lesson: Lesson | LessonSnapshot) -> str | None:
     return f"/media/{lesson.media_id}" if lesson.media_id else None
 
 
@@ -83,9 +84,17 @@ def get_course(slug: str, session: DbSession, tenant: CurrentTenant, user: ApiUs
 
 
 @router.get("/lessons/{lesson_id}", response_model=LessonRead, name="api:lesson")
-def get_lesson(lesson_id: int, session: DbSession, tenant: CurrentTenant, user: ApiUser) -> LessonRead:
+def get_lesson(
+    request: Request, lesson_id: int, session: DbSession, tenant: CurrentTenant, user: ApiUser
+) -> LessonRead:
     """A lesson with its sanitised HTML: for learners enrolled in its course, and for staff."""
-    view = progress_service.open_lesson(session, user, lesson_id)
+    view = open_lesson_for_reading(
+        session,
+        user,
+        lesson_id,
+        request.app.state.cache,
+        ttl=request.app.state.settings.content_cache_seconds,
+    )
     lesson = view.lesson
     return LessonRead(
         id=lesson.id,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import BinaryIO
+from dataclasses import dataclass
+from typing import Any, BinaryIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -26,10 +27,11 @@ from app.catalog.models import (
 )
 from app.catalog.rendering import embed_url, render_markdown
 from app.catalog.storage import DOCUMENT_TYPES, IMAGE_TYPES, VIDEO_TYPES, Storage
+from app.core.cache import CONTENT, Cache, cached
 from app.core.db import utcnow
 from app.core.errors import N_, Conflict, Forbidden, Invalid, NotFound
 from app.core.text import fold, nfc
-from app.tenancy.scoping import bound_tenant_id
+from app.tenancy.scoping import bound_tenant_id, readable_tenant_ids
 
 STAFF_ROLES = (TRAINER, TENANT_ADMIN, NATIONAL_ADMIN)
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,98}[a-z0-9]$|^[a-z0-9]$")
@@ -172,6 +174,195 @@ def get_media(session: Session, media_id: int) -> MediaFile:
     if media is None:
         raise NotFound(N_("File not found."), code="media_not_found")
     return media
+
+
+# Cached snapshots for the hot read paths ----------------------------------------------------------
+#
+# A lesson and its course's outline are the same for every learner of every province: they are cached per
+# content version (any change to courses, modules, lessons or media bumps it: app/catalog/cache_events.py)
+# as plain JSON-shaped values, shared across tenants. Visibility is therefore checked on every read against
+# the session's readable tenants (the cache holds a province's own course too), exactly as the ORM criteria
+# would have filtered it.
+
+
+@dataclass(frozen=True)
+class MediaSnapshot:
+    id: int
+    size_bytes: int
+    content_type: str
+
+
+@dataclass(frozen=True)
+class LessonSnapshot:
+    id: int
+    tenant_id: int
+    course_id: int
+    module_id: int
+    title: str
+    kind: str
+    required: bool
+    duration_minutes: int | None
+    body_html: str
+    media_id: int | None
+    embed_url: str | None
+    quiz_slug: str | None
+    media: MediaSnapshot | None
+
+    @classmethod
+    def of(cls, lesson: Lesson) -> LessonSnapshot:
+        media = lesson.media
+        return cls(
+            id=lesson.id,
+            tenant_id=lesson.tenant_id,
+            course_id=lesson.course_id,
+            module_id=lesson.module_id,
+            title=lesson.title,
+            kind=lesson.kind,
+            required=lesson.required,
+            duration_minutes=lesson.duration_minutes,
+            body_html=lesson.body_html,
+            media_id=lesson.media_id,
+            embed_url=lesson.embed_url,
+            quiz_slug=lesson.quiz_slug,
+            media=MediaSnapshot(media.id, media.size_bytes, media.content_type) if media else None,
+        )
+
+    def dump(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["media"] = dict(self.media.__dict__) if self.media else None
+        return data
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> LessonSnapshot:
+        media = data.get("media")
+        return cls(**{**data, "media": MediaSnapshot(**media) if media else None})
+
+
+@dataclass(frozen=True)
+class OutlineLesson:
+    id: int
+    title: str
+    kind: str
+    required: bool
+    module_id: int
+    quiz_slug: str | None
+
+
+@dataclass(frozen=True)
+class OutlineModule:
+    id: int
+    title: str
+    lessons: tuple[OutlineLesson, ...]
+
+
+@dataclass(frozen=True)
+class CourseOutline:
+    """A course's syllabus: what the lesson viewer and the course API need, without any lesson body."""
+
+    id: int
+    tenant_id: int
+    slug: str
+    title: str
+    status: str
+    required_lessons: int
+    modules: tuple[OutlineModule, ...]
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == PUBLISHED
+
+    @property
+    def lessons(self) -> list[OutlineLesson]:
+        return [lesson for module in self.modules for lesson in module.lessons]
+
+    @classmethod
+    def of(cls, course: Course) -> CourseOutline:
+        return cls(
+            id=course.id,
+            tenant_id=course.tenant_id,
+            slug=course.slug,
+            title=course.title,
+            status=course.status,
+            required_lessons=course.required_lessons,
+            modules=tuple(
+                OutlineModule(
+                    m.id,
+                    m.title,
+                    tuple(
+                        OutlineLesson(x.id, x.title, x.kind, x.required, x.module_id, x.quiz_slug)
+                        for x in m.lessons
+                    ),
+                )
+                for m in course.modules
+            ),
+        )
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            **{k: v for k, v in self.__dict__.items() if k != "modules"},
+            "modules": [
+                {"id": m.id, "title": m.title, "lessons": [dict(x.__dict__) for x in m.lessons]}
+                for m in self.modules
+            ],
+        }
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> CourseOutline:
+        modules = tuple(
+            OutlineModule(m["id"], m["title"], tuple(OutlineLesson(**x) for x in m["lessons"]))
+            for m in data["modules"]
+        )
+        return cls(**{**data, "modules": modules})
+
+
+def lesson_snapshot(
+    session: Session, cache: Cache | None, lesson_id: int, *, ttl: float = 60.0
+) -> LessonSnapshot:
+    """The lesson (with its media's size), from the cache when this content version has it."""
+
+    def load() -> dict[str, Any] | None:
+        lesson = session.scalars(
+            select(Lesson).where(Lesson.id == lesson_id).options(selectinload(Lesson.media))
+        ).first()
+        return LessonSnapshot.of(lesson).dump() if lesson is not None else None
+
+    data = cached(cache, CONTENT, f"lesson:{lesson_id}", load, ttl)
+    if data is None or data["tenant_id"] not in readable_tenant_ids(session):
+        raise NotFound(N_("Lesson not found."), code="lesson_not_found")
+    return LessonSnapshot.load(data)
+
+
+def course_outline(
+    session: Session, cache: Cache | None, course_id: int, *, ttl: float = 60.0
+) -> CourseOutline:
+    """The course's modules and lessons in reading order (no bodies), from the cache when it has them."""
+
+    def load() -> dict[str, Any] | None:
+        course = session.scalars(
+            select(Course)
+            .where(Course.id == course_id)
+            .options(
+                selectinload(Course.modules)
+                .selectinload(CourseModule.lessons)
+                .load_only(
+                    Lesson.id,
+                    Lesson.title,
+                    Lesson.kind,
+                    Lesson.required,
+                    Lesson.module_id,
+                    Lesson.quiz_slug,
+                    Lesson.position,
+                    Lesson.tenant_id,
+                    raiseload=True,
+                )
+            )
+        ).first()
+        return CourseOutline.of(course).dump() if course is not None else None
+
+    data = cached(cache, CONTENT, f"outline:{course_id}", load, ttl)
+    if data is None or data["tenant_id"] not in readable_tenant_ids(session):
+        raise NotFound(N_("Course not found."), code="course_not_found")
+    return CourseOutline.load(data)
 
 
 # Authoring ----------------------------------------------------------------------------------------

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -50,13 +53,32 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UTCDateTime}
 
 
-def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20, echo: bool = False) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and SQLAlchemy-managed BEGIN (so savepoints work)."""
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 20,
+    pool_timeout: float = 10.0,
+    echo: bool = False,
+) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and SQLAlchemy-managed BEGIN (so savepoints work).
+
+    PostgreSQL: `pool_pre_ping` tests a pooled connection at checkout, so after a server restart the first
+    request gets a fresh connection instead of an error; `connect_timeout` and `pool_timeout` bound how long
+    a request waits for an unreachable server or a busy pool before it answers 503.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            echo=echo,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=pool_timeout,
+            connect_args={"check_same_thread": False, "timeout": 30},
+        )
         _configure_sqlite(engine)
         return engine
     return create_engine(
@@ -64,8 +86,10 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20, echo: 
         echo=echo,
         pool_size=pool_size,
         max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
         pool_pre_ping=True,
         pool_recycle=1800,
+        connect_args={"connect_timeout": 5},
     )
 
 
@@ -81,11 +105,50 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
+    # Writers of this process queue on a Python lock before BEGIN IMMEDIATE: released, it wakes the next
+    # writer at once, where SQLite's busy handler polls with sleeps of up to 100 ms (under a burst of lesson
+    # completions most of the time went to those sleeps). Other processes still queue on SQLite's lock.
+    writer_lock = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking on upgrade.
         immediate = conn.get_execution_options().get("sqlite_immediate", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if immediate:
+            if not writer_lock.acquire(timeout=30):  # SQLite's own busy_timeout: then 503, never a hang
+                raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
+            conn.info[_WRITER_LOCK] = writer_lock
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _release_writer(conn)
+                raise
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(conn: Any) -> None:
+        _release_writer(conn)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(conn: Any) -> None:
+        _release_writer(conn)
+
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        # A connection returned without commit or rollback (invalidated, closed): never keep the lock.
+        lock = record.info.pop(_WRITER_LOCK, None) if record is not None else None
+        if lock is not None:
+            lock.release()
+
+
+def _release_writer(conn: Any) -> None:
+    lock = conn.info.pop(_WRITER_LOCK, None)
+    if lock is not None:
+        lock.release()
+
+
+_WRITER_LOCK = "onetouch_writer_lock"
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

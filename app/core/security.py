@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,13 +21,20 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
+# Each argon2id computation takes 64 MiB and ~0.1 s of CPU. More at once than there are cores is no faster,
+# but a burst of sign-ins on 16 request slots per worker would take 1 GiB: queue them instead.
+_HASH_SLOTS = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _HASH_SLOTS:
+        return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        with _HASH_SLOTS:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -65,8 +74,33 @@ class InvalidToken(Exception):
     pass
 
 
+# Verified tokens, so a page view does not verify the same signature twice (user check, CSRF binding) nor on
+# every request (python-jose takes ~80 µs). Only tokens whose signature verified are kept, keyed by the
+# secret and algorithm too; expiry is checked on every use. Revocation is not decided here: the caller
+# compares the token's version with the account's (app/accounts/deps.py).
+_VERIFIED: dict[tuple[str, str, str], TokenClaims] = {}
+_VERIFIED_MAX = 20_000
+_verified_lock = threading.Lock()
+
+
 def decode_access_token(token: str, *, secret: str, algorithm: str) -> TokenClaims:
     """Decode and verify; only the configured algorithm is accepted (never `none`, never RS/HS confusion)."""
+    key = (secret, algorithm, token)
+    claims = _VERIFIED.get(key)
+    if claims is None:
+        claims = _decode(token, secret=secret, algorithm=algorithm)
+        with _verified_lock:
+            if len(_VERIFIED) >= _VERIFIED_MAX:
+                _VERIFIED.clear()
+            _VERIFIED[key] = claims
+    if claims.expires_at <= dt.datetime.now(dt.UTC):
+        with _verified_lock:
+            _VERIFIED.pop(key, None)
+        raise InvalidToken("token expired")
+    return claims
+
+
+def _decode(token: str, *, secret: str, algorithm: str) -> TokenClaims:
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != algorithm:

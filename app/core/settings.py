@@ -56,14 +56,26 @@ class Settings(BaseSettings):
     # slow networks); later ones are ignored and the attempt is graded with the answers saved by then.
     quiz_grace_seconds: int = 30
 
-    # Database pool (PostgreSQL)
+    # Database pool (PostgreSQL), per worker process: workers × (pool_size + max_overflow) must stay below
+    # the server's max_connections (README, "Deployment"). A sync endpoint holds one connection per thread.
     db_pool_size: int = 10
     db_max_overflow: int = 20
+    db_pool_timeout: float = 10.0
+    # Requests per worker inside the app at once (the rest queue in the event loop; see app/core/limits.py).
+    # Must not exceed db_pool_size + db_max_overflow.
+    max_concurrent_requests: int = 16
+    # Seconds a queued request waits for a slot before it is answered 503 with Retry-After.
+    request_queue_timeout: float = 30.0
 
     # Page views are counted in memory and written to `visit_day` this often (and at shutdown).
     visit_flush_seconds: float = 10.0
 
     log_requests: bool = True
+    # Benchmarks only: serve the bare ASGI ceiling at /__bench/hello (bench/http.py turns it on).
+    bench_endpoints: bool = False
+    # Seconds a worker may serve shared content (catalog, course outlines) from its cache before checking
+    # again; edits invalidate at once through a version bump (Redis: on every worker and host).
+    content_cache_seconds: float = 60.0
     # Seconds a worker keeps a tenant's settings before reading them again.
     tenant_cache_seconds: float = 30.0
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from app.accounts.deps import ApiUser
 from app.catalog import service as catalog_service
 from app.cohorts import service as cohorts_service
-from app.core.deps import DbSession
-from app.core.errors import N_, Forbidden
-from app.progress import service
+from app.core.deps import DbSession, manual_write
+from app.progress import reading, service
 from app.progress.models import Enrolment
 from app.progress.schemas import EnrolRequest, ProgressItem, ProgressList
-from app.quizzes import service as quizzes_service
 
 router = APIRouter(prefix="/api/v1", tags=["progress"])
 
@@ -47,13 +45,17 @@ def enrol(
 
 
 @router.post("/lessons/{lesson_id}/complete", response_model=ProgressItem, name="api:lesson_complete")
-def complete(lesson_id: int, session: DbSession, user: ApiUser) -> ProgressItem:
+@manual_write  # reading.complete_lesson takes the write lock itself, briefly
+def complete(request: Request, lesson_id: int, session: DbSession, user: ApiUser) -> ProgressItem:
     """Mark a lesson complete (idempotent: completing it again changes nothing)."""
-    view = service.open_lesson(session, user, lesson_id, visit=False)
-    if view.enrolment is None:
-        raise Forbidden(N_("Enrol in the course to open its lessons."), code="not_enrolled")
-    quizzes_service.ensure_lesson_completable(session, view.lesson)
-    service.complete_lesson(session, view.enrolment, view.lesson)
+    view = reading.complete_lesson(
+        session,
+        user,
+        lesson_id,
+        request.app.state.cache,
+        ttl=request.app.state.settings.content_cache_seconds,
+    )
+    assert view.enrolment is not None
     return progress_item(view.enrolment, view.course.slug)
 
 

@@ -12,10 +12,11 @@ from app.accounts.deps import PageUser
 from app.catalog import service as catalog_service
 from app.catalog.constants import LESSON_KIND_LABELS
 from app.cohorts import service as cohorts_service
-from app.core.deps import DbSession
-from app.core.errors import N_, Forbidden
+from app.core.deps import DbSession, manual_write
 from app.core.web import html_router, is_htmx, redirect, render
 from app.progress import service
+from app.progress.reading import ReadingView, open_lesson_for_reading
+from app.progress.reading import complete_lesson as complete_lesson_fast
 from app.quizzes import service as quizzes_service
 from app.tenancy.deps import CurrentTenant
 
@@ -50,7 +51,7 @@ def continue_course(
     return redirect(request, f"/lessons/{lesson.id}")
 
 
-def _lesson_context(view: service.LessonView, session: Session) -> dict[str, object]:
+def _lesson_context(view: service.LessonView | ReadingView, session: Session) -> dict[str, object]:
     return {
         "view": view,
         "lesson": view.lesson,
@@ -64,21 +65,29 @@ def _lesson_context(view: service.LessonView, session: Session) -> dict[str, obj
 def lesson_page(
     request: Request, lesson_id: int, session: DbSession, tenant: CurrentTenant, user: PageUser
 ) -> Response:
-    view = service.open_lesson(session, user, lesson_id)
+    view = open_lesson_for_reading(
+        session,
+        user,
+        lesson_id,
+        request.app.state.cache,
+        ttl=request.app.state.settings.content_cache_seconds,
+    )
     return render(request, "progress/lesson.html", _lesson_context(view, session))
 
 
 @router.post("/lessons/{lesson_id}/complete", name="lessons:complete")
+@manual_write  # reading.complete_lesson takes the write lock itself, briefly
 def complete_lesson(
     request: Request, lesson_id: int, session: DbSession, tenant: CurrentTenant, user: PageUser
 ) -> Response:
     """A plain form post (works without JavaScript); htmx swaps in just the progress fragment."""
-    view = service.open_lesson(session, user, lesson_id, visit=False)
-    if view.enrolment is None:
-        raise Forbidden(N_("Enrol in the course to open its lessons."), code="not_enrolled")
-    quizzes_service.ensure_lesson_completable(session, view.lesson)
-    service.complete_lesson(session, view.enrolment, view.lesson)
-    view.done.add(view.lesson.id)
+    view = complete_lesson_fast(
+        session,
+        user,
+        lesson_id,
+        request.app.state.cache,
+        ttl=request.app.state.settings.content_cache_seconds,
+    )
     if is_htmx(request):
         return render(request, "progress/_progress.html", _lesson_context(view, session))
     if view.next is not None:

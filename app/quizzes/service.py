@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.accounts.models import User
 from app.catalog import service as catalog_service
 from app.catalog.models import QUIZ, Course, Lesson
+from app.catalog.service import LessonSnapshot
 from app.certificates.models import Certificate
 from app.core import db as core_db
 from app.core.errors import N_, Conflict, Forbidden, Invalid, NotFound
@@ -268,7 +269,7 @@ def quiz_ids_by_slug(session: Session, course_id: int) -> dict[str, int]:
     }
 
 
-def quiz_for_lesson(session: Session, lesson: Lesson) -> Quiz | None:
+def quiz_for_lesson(session: Session, lesson: Lesson | LessonSnapshot) -> Quiz | None:
     if lesson.kind != QUIZ or not lesson.quiz_slug:
         return None
     return session.scalars(
@@ -276,7 +277,7 @@ def quiz_for_lesson(session: Session, lesson: Lesson) -> Quiz | None:
     ).first()
 
 
-def ensure_lesson_completable(session: Session, lesson: Lesson) -> None:
+def ensure_lesson_completable(session: Session, lesson: Lesson | LessonSnapshot) -> None:
     """A quiz lesson with a real quiz is completed by passing the quiz, not by a button."""
     if quiz_for_lesson(session, lesson) is not None:
         raise Forbidden(N_("Pass the quiz to complete this lesson."), code="quiz_required")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from app.core.deps import AppSettings, DbSession
 from app.core.errors import N_, NotFound
@@ -13,9 +14,13 @@ from app.tenancy.models import TenantContext
 from app.tenancy.scoping import bind_tenant
 
 
-def get_tenant(request: Request, session: DbSession, settings: AppSettings) -> TenantContext:
+async def get_tenant(request: Request, session: DbSession, settings: AppSettings) -> TenantContext:
+    # Async: a cached tenant costs no thread hop; only a cache miss reads the database, in a worker thread.
     slug = service.slug_from_host(request.headers.get("host"), settings.base_domain)
-    found = None if slug is None else request.app.state.tenant_cache.lookup(session, slug)
+    cache = request.app.state.tenant_cache
+    found = None if slug is None else cache.peek(slug)
+    if found is None and slug is not None:
+        found = await run_in_threadpool(cache.lookup, session, slug)
     if found is None:
         raise NotFound(N_("There is no portal at this address."), code="unknown_tenant")
     context, national_id = found

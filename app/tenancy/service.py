@@ -116,6 +116,13 @@ class TenantCache:
         self._entries: dict[str, tuple[float, TenantContext, int | None]] = {}
         self._lock = threading.Lock()
 
+    def peek(self, slug: str) -> tuple[TenantContext, int | None] | None:
+        """The cached snapshot, if fresh; never touches the database."""
+        entry = self._entries.get(slug)
+        if entry is not None and entry[0] > time.monotonic():
+            return entry[1], entry[2]
+        return None
+
     def lookup(self, session: Session, slug: str) -> tuple[TenantContext, int | None] | None:
         now = time.monotonic()
         entry = self._entries.get(slug)

@@ -1,0 +1,243 @@
+"""The database goes away under load: 503s with a clear message, self-recovery, no acknowledged write lost.
+
+Runs its own PostgreSQL cluster (initdb into a temporary folder, a spare port, its own socket folder; as
+the `postgres` OS user when run as root), never the shared server. Two uvicorn workers serve the app;
+threads complete lessons and sign in while the cluster is stopped with `pg_ctl stop -m immediate` (a
+crash) and started again. CI machines have PostgreSQL installed: a missing `initdb` fails, never skips.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTAGE_SECONDS = 4.0
+RECOVERY_LIMIT_SECONDS = 15.0
+
+
+def pg_bin(name: str) -> str:
+    found = shutil.which(name) or next(
+        iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))[-1:]), None
+    )
+    if not found:
+        pytest.fail(f"{name} not found: install PostgreSQL server binaries (CI has PostgreSQL 15)")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Cluster:
+    """A throw-away PostgreSQL cluster on 127.0.0.1:port."""
+
+    def __init__(self, root: Path, port: int) -> None:
+        self.root, self.port = root, port
+        self.data, self.log = root / "data", root / "postgres.log"
+        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*self.as_postgres, *args], capture_output=True, text=True, timeout=60, check=check, cwd=self.root
+        )
+
+    def init(self) -> None:
+        if self.as_postgres:
+            shutil.chown(self.root, "postgres", "postgres")
+        self.run(pg_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=60"
+        self.run(pg_bin("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.log), "-w", "start")
+
+    def stop(self, mode: str = "immediate") -> None:
+        self.run(pg_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/onetouch_faults"
+
+
+@pytest.fixture()
+def cluster() -> Iterator[Cluster]:
+    root = Path(tempfile.mkdtemp(prefix="onetouch-pg-"))
+    c = Cluster(root, free_port())
+    try:
+        c.init()
+        c.start()
+        admin = create_engine(c.url.replace("/onetouch_faults", "/postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("CREATE DATABASE onetouch_faults"))
+        admin.dispose()
+        yield c
+    finally:
+        c.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def http(
+    method: str, port: int, path: str, host: str, *, token: str = "", body: bytes | None = None
+) -> tuple[int, str]:
+    headers = {"Host": host}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if body is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:  # noqa: S310 - loopback only
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+    except OSError as exc:  # connection reset etc.: recorded, never counted as acknowledged
+        return 0, str(exc)
+
+
+def test_database_outage_answers_503_recovers_and_loses_no_acknowledged_write(cluster: Cluster) -> None:
+    sys.path.append(str(ROOT / "bench"))
+    import dataset  # bench/dataset.py: tenants, the shipped courses, enrolled learners and their tokens
+
+    secret = "fault-test-secret-" + "x" * 40
+    ds = dataset.build(cluster.url, secret_key=secret, learners=20, bench_users=30)
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+        "ENV": "production",
+        "SECRET_KEY": secret,
+        "DATABASE_URL": cluster.url,
+        "LOG_REQUESTS": "false",
+        "DB_POOL_TIMEOUT": "5",
+        "MEDIA_DIR": str(cluster.root / "media"),
+    }
+    cmd = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--workers", "2"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    server_log = cluster.root / "server.log"
+    with server_log.open("wb") as out:
+        server = subprocess.Popen(
+            cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while http("GET", port, "/readyz", "localhost")[0] != 200:
+            assert server.poll() is None, server_log.read_text()[-2000:]
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.2)
+
+        stop = threading.Event()
+        lock = threading.Lock()
+        # (answered at, user id, lesson id, status, body, sent at)
+        completions: list[tuple[float, int, int, int, str, float]] = []
+        sign_ins: list[tuple[float, int, str]] = []
+
+        def complete_lessons(seed: int) -> None:
+            rnd = random.Random(seed)
+            while not stop.is_set():
+                user = rnd.choice(ds.writers)
+                lesson = rnd.choice(ds.lesson_ids)
+                sent = time.monotonic()
+                status, body = http(
+                    "POST", port, f"/api/v1/lessons/{lesson}/complete", user.host, token=user.token
+                )
+                with lock:
+                    completions.append((time.monotonic(), user.user_id, lesson, status, body, sent))
+                if status != 200:
+                    time.sleep(0.05)
+
+        def sign_in() -> None:
+            while not stop.is_set():
+                user = random.choice(ds.readers)
+                form = urllib.parse.urlencode({"username": user.username, "password": ds.password}).encode()
+                status, body = http("POST", port, "/api/v1/auth/token", user.host, body=form)
+                with lock:
+                    sign_ins.append((time.monotonic(), status, body))
+                time.sleep(0.1)
+
+        threads = [threading.Thread(target=complete_lessons, args=(i,)) for i in range(6)]
+        threads.append(threading.Thread(target=sign_in))
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(2.0)
+            cluster.stop("immediate")  # a crash, with requests in flight
+            down_at = time.monotonic()
+            time.sleep(1.0)
+            ready_status, ready_body = http("GET", port, "/readyz", "localhost")
+            time.sleep(OUTAGE_SECONDS - 1.0)
+            cluster.start()
+            up_at = time.monotonic()
+            recovered_at = None
+            while time.monotonic() < up_at + RECOVERY_LIMIT_SECONDS:
+                with lock:
+                    recent = [c for c in completions if c[0] > up_at and c[3] == 200]
+                if recent and http("GET", port, "/readyz", "localhost")[0] == 200:
+                    recovered_at = time.monotonic()
+                    break
+                time.sleep(0.1)
+            time.sleep(1.0)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=30)
+
+        assert ready_status == 503 and json.loads(ready_body)["status"] == "unavailable"
+        assert recovered_at is not None, "the app did not recover on its own after the database came back"
+        # Sent after the crash and answered before the restart (an earlier request may be answered late).
+        during = [c for c in completions if down_at < c[5] and c[0] < up_at]
+        assert during, "no request was made during the outage"
+        assert {c[3] for c in during} <= {503}, sorted({c[3] for c in during})
+        problem = json.loads(next(c[4] for c in during if c[3] == 503))
+        assert problem["status"] == 503 and problem["code"] == "database_unavailable" and problem["detail"]
+        # Whatever was in flight when the server died: never a 500, never a silent success.
+        statuses = {c[3] for c in completions}
+        assert statuses <= {200, 503}, sorted(statuses)
+        assert {s[1] for s in sign_ins} <= {200, 503}, sorted({s[1] for s in sign_ins})
+        assert any(c[3] == 200 and c[0] < down_at for c in completions)
+
+        # Every acknowledged completion is in the database.
+        acknowledged = {(c[1], c[2]) for c in completions if c[3] == 200}
+        engine = create_engine(cluster.url)
+        with engine.connect() as conn:
+            stored = set(
+                conn.execute(
+                    text(
+                        "SELECT e.user_id, p.lesson_id FROM lesson_progress p "
+                        "JOIN enrolment e ON e.id = p.enrolment_id AND e.tenant_id = p.tenant_id"
+                    )
+                ).all()
+            )
+        engine.dispose()
+        lost = acknowledged - {(u, lesson) for u, lesson in stored}
+        assert not lost, f"{len(lost)} acknowledged completions are missing: {sorted(lost)[:5]}"
+        print(
+            f"\ncompletions: {len(completions)} ({len(acknowledged)} distinct acknowledged), "
+            f"during the outage: {len(during)} answered 503; recovered "
+            f"{recovered_at - up_at:.1f} s after the database restarted"
+        )
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
