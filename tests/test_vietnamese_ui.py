@@ -98,11 +98,30 @@ def _page_routes(app: Any) -> list[str]:
 
 
 @pytest.fixture()
-def own_objects(db: Any, world: factories.World) -> dict[str, str]:
+def own_objects(app: Any, db: Any, world: factories.World, settings: Any, tmp_path: Path) -> dict[str, str]:
     course = factories.make_course(db, world.haiphong, "ky-nang-so", "Kỹ năng số cơ bản")
     cohort = factories.make_cohort(db, world.haiphong, course, "HP-01")
     lesson_id = factories.lesson_ids(db, world.haiphong, course.id)[0]
-    return {"slug": course.slug, "lesson_id": str(lesson_id), "cohort_id": str(cohort.id)}
+    # The learner's quiz pages: a passed attempt (result and review) with its certificate, then a second
+    # attempt in progress (the question form).
+    qc = factories.make_quiz_course(db, world, tmp_path / "courses", settings.media_dir)
+    learner = factories.learner_client(app)
+    assert learner.api("POST", f"/api/v1/courses/{qc.slug}/enrol").status_code in (200, 201)
+    learner.api("POST", f"/api/v1/lessons/{qc.text_lesson_id}/complete")
+    passed = learner.api("POST", f"/api/v1/quizzes/{qc.quiz_id}/attempts").json()["id"]
+    answers = {"answers": factories.RIGHT_ANSWERS}
+    code = learner.api("POST", f"/api/v1/attempts/{passed}/submit", json=answers).json()["certificate_code"]
+    active = learner.api("POST", f"/api/v1/quizzes/{qc.quiz_id}/attempts").json()["id"]
+    assert code and active != passed
+    return {
+        "slug": course.slug,
+        "lesson_id": str(lesson_id),
+        "cohort_id": str(cohort.id),
+        "quiz_id": str(qc.quiz_id),
+        "attempt_id": str(active),
+        "code": code,
+        "passed_attempt_id": str(passed),
+    }
 
 
 def _render(c: Browser, lang: str, url: str) -> Any:
@@ -125,7 +144,8 @@ def test_no_english_ui_text_on_vietnamese_pages(
             c.submit(f"/courses/{own_objects['slug']}", f"/courses/{own_objects['slug']}/enrol")
     found: dict[str, list[str]] = {}
     checked = 0
-    for path in [*_page_routes(app), "/no-such-page"]:
+    extra = [f"/attempts/{own_objects['passed_attempt_id']}", "/no-such-page"]
+    for path in [*_page_routes(app), *extra]:
         params = re.findall(r"{(\w+)}", path)
         if any(p not in own_objects for p in params):
             continue  # pages of objects not made here (an import job) are covered by their own tests
@@ -139,7 +159,7 @@ def test_no_english_ui_text_on_vietnamese_pages(
         bad = untranslated(vi.text, en.text)
         if bad:
             found[url] = bad
-    assert checked >= 5
+    assert checked >= (20 if who == "learner" else 5)
     assert not found, "English UI text on Vietnamese pages (wrap it in _() and translate it):\n" + "\n".join(
         f"  {url}: {bad}" for url, bad in found.items()
     )
