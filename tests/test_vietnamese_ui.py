@@ -32,6 +32,8 @@ ENGLISH = {
 }  # fmt: skip
 ALLOWED = {"OneTouch", "English", "Tiếng Việt", "Markdown", "PDF", "MP4", "WebM", "YouTube", "Vimeo", "Email"}
 LABEL_ATTRS = ("placeholder", "aria-label", "title", "alt")
+# Data, not UI text: a certificate code (`3TDM-X56G-9AND-CEEG`) may happen to spell "AND" or "TO".
+CERTIFICATE_CODE = re.compile(r"^[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3}$")
 
 
 class _Texts(HTMLParser):
@@ -65,7 +67,7 @@ def texts(html: str) -> list[str]:
 
 
 def looks_english(text: str) -> bool:
-    if text in ALLOWED or not text.isascii():
+    if text in ALLOWED or not text.isascii() or CERTIFICATE_CODE.match(text):
         return False
     words = re.findall(r"[A-Za-z]+", text)
     return any(word.lower() in ENGLISH for word in words)
@@ -82,6 +84,7 @@ def test_the_detector_catches_an_unwrapped_string() -> None:
     en = '<main><h1>Sign in</h1><p>Forgot your password?</p><input placeholder="Search courses"></main>'
     assert untranslated(vi, en) == ["Forgot your password?", "Search courses"]
     assert untranslated("<p>Hải Phòng</p><p>an toan</p>", "<p>Hải Phòng</p><p>an toan</p>") == []
+    assert untranslated("<dd>3TDM-X56G-9AND-CEEG</dd>", "<dd>3TDM-X56G-9AND-CEEG</dd>") == []
 
 
 def _page_routes(app: Any) -> list[str]:
