@@ -128,9 +128,7 @@ def import_users(
             commit=not dry_run,
         )
         location = f"/api/v1/users/import/jobs/{job.id}"
-        body = JobRead(
-            id=job.id, status="running", progress=0, dry_run=dry_run, total_rows=rows
-        ).model_dump()
+        body = JobRead(id=job.id, status="running", progress=0, dry_run=dry_run, total_rows=rows).model_dump()
         return JSONResponse(body, status_code=202, headers={"Location": location}, background=background)
     outcome = service.import_accounts(
         session,

@@ -1,4 +1,4 @@
-"""The tenant's branded home page, with the newest courses of its catalog; the national admin's portal list."""
+"""The tenant's branded home page with the newest courses of its catalog; the national admin's portals."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from app.accounts.deps import OptionalPageUser, PageNationalAdmin
 from app.audit import service as audit
 from app.catalog import service as catalog_service
 from app.catalog.constants import HOME_FEATURED
+from app.certificates.service import portal_origin
 from app.core import i18n
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.errors import N_, DomainError, Forbidden
 from app.core.web import html_router, redirect, render, request_language
-from app.certificates.service import portal_origin
 from app.tenancy import service
 from app.tenancy.deps import CurrentTenant
 from app.tenancy.models import TenantContext
@@ -102,7 +102,12 @@ def tenants_create(
     self_registration: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     _national_only(tenant)
-    form = {"slug": slug, "display_name": display_name, "colour": colour, "self_registration": self_registration}
+    form = {
+        "slug": slug,
+        "display_name": display_name,
+        "colour": colour,
+        "self_registration": self_registration,
+    }
     try:
         created = service.create_tenant(
             session,

@@ -1,8 +1,8 @@
 """Learner steps through the live server's JSON API, for fixtures that need a quiz attempt or a certificate.
 
 The right answers come from the shipped course's quiz file (`courses/<slug>/quizzes/*.yaml`), as a learner who
-studied would know them: option ids are stable (letters in file order), only their order on the page is shuffled,
-so the page test matches options by text and these helpers by id.
+studied would know them: option ids are stable (letters in file order), only their order on the page is
+shuffled, so the page test matches options by text and these helpers by id.
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ class Api:
         url, headers = self._target(path)
         headers.update(kwargs.pop("headers", {}))
         response = httpx2.request(method, url, headers=headers, timeout=30, trust_env=False, **kwargs)
-        assert response.status_code in expect, f"{method} {path}: {response.status_code} {response.text[:500]}"
+        assert response.status_code in expect, (
+            f"{method} {path}: {response.status_code} {response.text[:500]}"
+        )
         return response
 
     def sign_in(self, username: str, password: str = DEMO_PASSWORD) -> Api:

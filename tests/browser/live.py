@@ -117,9 +117,7 @@ def serve(database_url: str, media_dir: Path) -> Iterator[LiveServer]:
     engine.dispose()
 
     app = create_app(settings)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", access_log=False
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()

@@ -147,7 +147,7 @@ def test_main_actions_are_reachable_with_the_keyboard(new_context: Any, live_ser
 # Helpers of the issue's journeys -------------------------------------------------------------------------
 
 ADMIN_MENU = "Quản trị"
-NEW_PASSWORD = "HocTap2026moi"  # noqa: S105 - a test account's new password
+NEW_PASSWORD = "HocTap2026moi"
 
 
 def nfc(text: str) -> str:
@@ -315,7 +315,7 @@ def test_journey_1_imported_learner_passes_the_final_test_and_verifies_the_certi
     assert_accessible(stranger)
 
 
-# Journey 2: the province admin's bulk import, cohort and report ----------------------------------------------
+# Journey 2: the province admin's bulk import, cohort and report ---------------------------------------------
 
 HEADER = "Họ và tên,Tên đăng nhập,Email,Số điện thoại,Đối tượng\n"
 
@@ -431,7 +431,7 @@ def test_journey_2_province_admin_imports_accounts_creates_a_cohort_and_exports_
     assert formula.startswith("'="), formula
 
 
-# Journey 4: the national admin's new portal, a national course, the national report --------------------------
+# Journey 4: the national admin's new portal, a national course, the national report -------------------------
 
 
 def test_journey_4_national_admin_creates_a_portal_that_lists_a_new_national_course(

@@ -24,8 +24,8 @@ COURSE = "cds-co-ban"
 CERTIFIED_COURSE = "an-toan-tren-mang"
 
 # route path → (page name, signed in?). `{slug}` and `{lesson_id}` are a shipped course and its first lesson,
-# `{quiz_id}` its final test, `{attempt_id}` the learner's attempt in progress (the question form), `{code}` the
-# learner's certificate.
+# `{quiz_id}` its final test, `{attempt_id}` the learner's attempt in progress (the question form), `{code}`
+# the learner's certificate.
 LEARNER_PAGES: dict[str, tuple[str, bool]] = {
     "/": ("home", True),
     "/login": ("sign-in", False),
