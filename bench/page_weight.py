@@ -45,11 +45,11 @@ def main() -> None:
                     for res_url, kind, size, encoding in w.resources:
                         print(f"  {size:>7} B  {kind:<10} {encoding or '-':<5} {res_url.replace(base, '')}")
             if args.axe:
-                state, lesson_id = weight.learner_state(browser, base)
+                state, ids = weight.learner_state(browser, base)
                 for page_path, (name, signed_in) in weight.LEARNER_PAGES.items():
                     context = browser.new_context(base_url=base, storage_state=state if signed_in else None)
                     page = context.new_page()
-                    page.goto(weight.concrete(page_path, lesson_id))
+                    page.goto(weight.concrete(page_path, ids))
                     page.evaluate(AXE_JS.read_text(encoding="utf-8") + "\n;undefined")
                     found = page.evaluate(
                         "async () => (await axe.run()).violations.map(v => [v.impact, v.id, v.nodes.length])"

@@ -117,6 +117,7 @@ def import_users(
         job = jobs.create_job(
             session, data=data, filename=file.filename or "", lang=lang, actor_id=admin.id, total_rows=rows
         )
+        job.dry_run = dry_run
         start_job(
             request,
             background,
@@ -127,9 +128,7 @@ def import_users(
             commit=not dry_run,
         )
         location = f"/api/v1/users/import/jobs/{job.id}"
-        body = JobRead(
-            id=job.id, status="running", progress=0, dry_run=not dry_run, total_rows=rows
-        ).model_dump()
+        body = JobRead(id=job.id, status="running", progress=0, dry_run=dry_run, total_rows=rows).model_dump()
         return JSONResponse(body, status_code=202, headers={"Location": location}, background=background)
     outcome = service.import_accounts(
         session,

@@ -135,7 +135,8 @@ def import_commit(
     if data is None:
         raise Conflict(N_("The uploaded file was erased. Please upload it again."), code="job_source")
     if job.total_rows > settings.import_async_threshold_rows:
-        job.status, job.progress, job.error = "pending", 0, None
+        # The job now saves the accounts: its state (and the progress bar's label) says so while it runs.
+        job.status, job.progress, job.error, job.dry_run = "pending", 0, None, False
         job.updated_at = jobs.utcnow()
         start_job(
             request, background, settings, tenant_id=tenant.id, admin_id=admin.id, job_id=job.id, commit=True

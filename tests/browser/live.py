@@ -57,7 +57,8 @@ def only_localhost(route: Any) -> None:
 @dataclass
 class LiveServer:
     port: int
-    settings: Settings
+    settings: Settings  # the app's own object: a test may change a setting (and must put it back)
+    app: Any = None
 
     def url(self, slug: str = "haiphong", path: str = "/") -> str:
         host = "localhost" if slug == "national" else f"{slug}.localhost"
@@ -98,8 +99,10 @@ def serve(database_url: str, media_dir: Path) -> Iterator[LiveServer]:
     uvicorn in a background thread on a free loopback port."""
     import uvicorn
 
+    port = _free_port()
     settings = Settings(
         env="test",
+        port=port,  # so links the app makes for itself (certificate QR codes) reach this server
         database_url=database_url,
         secret_key="browser-test-secret-key-0123456789-abcdef",
         media_dir=media_dir,
@@ -113,10 +116,8 @@ def serve(database_url: str, media_dir: Path) -> Iterator[LiveServer]:
         session.commit()
     engine.dispose()
 
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False
-    )
+    app = create_app(settings)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()
@@ -126,7 +127,7 @@ def serve(database_url: str, media_dir: Path) -> Iterator[LiveServer]:
             raise RuntimeError("the live server did not start")
         time.sleep(0.05)
     try:
-        yield LiveServer(port, settings)
+        yield LiveServer(port, settings, app)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -61,10 +61,10 @@ def test_text_responses_are_compressed(weights: list[weight.PageWeight]) -> None
 
 def test_learner_pages_pass_axe(new_context: Any, live_server: LiveServer, browser: Any) -> None:
     base = live_server.url("haiphong", "")
-    state, lesson_id = weight.learner_state(browser, base)
+    state, ids = weight.learner_state(browser, base)
     for path, (_name, signed_in) in weight.LEARNER_PAGES.items():
         page = new_context(base_url=base, storage_state=state if signed_in else None).new_page()
-        page.goto(weight.concrete(path, lesson_id))
+        page.goto(weight.concrete(path, ids))
         assert_accessible(page)
         # Text scaled to 200 % still fits the phone's width: nothing to scroll sideways.
         page.evaluate("() => { document.documentElement.style.fontSize = '200%'; }")

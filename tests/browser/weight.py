@@ -20,8 +20,12 @@ FIRST_VISIT_BUDGET = 60 * 1024
 LATER_HTML_BUDGET = 15 * 1024
 LEARNER = "hocvien3"
 COURSE = "cds-co-ban"
+# The learner holds this course's certificate (earned through the API: lessons done, final test passed).
+CERTIFIED_COURSE = "an-toan-tren-mang"
 
-# route path → (page name, signed in?). `{slug}` and `{lesson_id}` are a shipped course and its first lesson.
+# route path → (page name, signed in?). `{slug}` and `{lesson_id}` are a shipped course and its first lesson,
+# `{quiz_id}` its final test, `{attempt_id}` the learner's attempt in progress (the question form), `{code}`
+# the learner's certificate.
 LEARNER_PAGES: dict[str, tuple[str, bool]] = {
     "/": ("home", True),
     "/login": ("sign-in", False),
@@ -32,10 +36,15 @@ LEARNER_PAGES: dict[str, tuple[str, bool]] = {
     "/learning": ("my learning", True),
     "/account": ("account", True),
     "/account/password": ("change password", True),
+    "/quizzes/{quiz_id}": ("quiz", True),
+    "/attempts/{attempt_id}": ("quiz attempt", True),
+    "/certificates": ("my certificates", True),
+    "/verify": ("verify form", False),
+    "/verify/{code}": ("verification", False),
 }
 # GET routes that are not pages a learner reads: staff pages, redirects, a stylesheet, lesson media.
 STAFF_PREFIXES = ("/admin", "/author", "/cohorts", "/reports")
-NOT_PAGES = {"/brand.css", "/media/{media_id}", "/courses/{slug}/continue"}
+NOT_PAGES = {"/brand.css", "/media/{media_id}", "/courses/{slug}/continue", "/certificates/{code}/pdf"}
 
 
 @dataclass
@@ -56,8 +65,11 @@ class PageWeight:
         return self.html_bytes / 1024
 
 
-def learner_state(browser: Any, base_url: str) -> tuple[dict[str, Any], int]:
-    """Sign the demo learner in, enrol them in the demo course; return the cookies and the first lesson id."""
+def learner_state(browser: Any, base_url: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Sign the demo learner in, enrol them in the demo course, start its final test and earn another
+    course's certificate; return the cookies and the ids the page paths need (idempotent)."""
+    from tests.browser.learning import Api, earn_certificate, start_attempt
+
     context = browser.new_context(base_url=base_url)
     try:
         page = context.new_page()
@@ -74,13 +86,27 @@ def learner_state(browser: Any, base_url: str) -> tuple[dict[str, Any], int]:
         else:
             page.goto(f"/courses/{COURSE}/continue")
         lesson_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
-        return context.storage_state(), lesson_id
+        state = context.storage_state()
     finally:
         context.close()
+    api = Api(base_url).sign_in(LEARNER)
+    code = earn_certificate(api, CERTIFIED_COURSE)
+    quiz_id, attempt = start_attempt(api, COURSE)
+    ids = {
+        "slug": COURSE,
+        "lesson_id": str(lesson_id),
+        "quiz_id": str(quiz_id),
+        "attempt_id": str(attempt["id"]),
+        "code": code,
+    }
+    return state, ids
 
 
-def concrete(path: str, lesson_id: int) -> str:
-    return path.replace("{slug}", COURSE).replace("{lesson_id}", str(lesson_id))
+def concrete(path: str, ids: dict[str, str]) -> str:
+    for name, value in ids.items():
+        path = path.replace("{" + name + "}", value)
+    assert "{" not in path, f"no object for {path}"
+    return path
 
 
 def measure(browser: Any, base_url: str, name: str, path: str, state: dict[str, Any] | None) -> PageWeight:
@@ -113,21 +139,21 @@ def measure(browser: Any, base_url: str, name: str, path: str, state: dict[str, 
 
 
 def measure_all(browser: Any, base_url: str) -> list[PageWeight]:
-    state, lesson_id = learner_state(browser, base_url)
+    state, ids = learner_state(browser, base_url)
     return [
-        measure(browser, base_url, name, concrete(path, lesson_id), state if signed_in else None)
+        measure(browser, base_url, name, concrete(path, ids), state if signed_in else None)
         for path, (name, signed_in) in LEARNER_PAGES.items()
     ]
 
 
 def table(weights: list[PageWeight]) -> str:
     lines = [
-        f"{'page':<16} {'path':<22} {'first visit KB':>15} {'HTML KB (gz)':>13} {'HTML KB (raw)':>14}",
-        "-" * 84,
+        f"{'page':<16} {'path':<28} {'first visit KB':>15} {'HTML KB (gz)':>13} {'HTML KB (raw)':>14}",
+        "-" * 90,
     ]
     for w in weights:
         lines.append(
-            f"{w.name:<16} {w.path:<22} {w.first_visit_kb:>15.1f} {w.html_kb:>13.1f} "
+            f"{w.name:<16} {w.path:<28} {w.first_visit_kb:>15.1f} {w.html_kb:>13.1f} "
             f"{w.html_raw_bytes / 1024:>14.1f}"
         )
     lines.append(

@@ -184,6 +184,27 @@ def test_large_file_answers_202_and_the_job_is_polled(world, db, client, app) ->
         app.state.settings = app.state.settings.model_copy(update={"import_async_threshold_rows": 2000})
 
 
+def test_a_queued_background_commit_says_it_is_saving(world, db, client, app) -> None:
+    """While a large file is being applied, its job (and the page's progress label) is not a preview."""
+    queued: list[object] = []
+    app.state.settings = app.state.settings.model_copy(update={"import_async_threshold_rows": 3})
+    runner, app.state.job_runner = app.state.job_runner, queued.append  # held: never run here
+    try:
+        client.login_api("admin")
+        text = "Họ và tên,Số điện thoại\n" + "".join(f"Học Viên {i},0906{i:06d}\n" for i in range(10))
+        r = upload(client, text, dry_run=False)
+        assert r.status_code == 202 and r.json()["dry_run"] is False
+        job = client.api("GET", r.headers["location"]).json()
+        assert job["status"] == "running" and job["dry_run"] is False
+        preview = upload(client, text, dry_run=True)
+        assert preview.json()["dry_run"] is True
+        assert client.api("GET", preview.headers["location"]).json()["dry_run"] is True
+        assert len(queued) == 2
+    finally:
+        app.state.job_runner = runner
+        app.state.settings = app.state.settings.model_copy(update={"import_async_threshold_rows": 2000})
+
+
 def test_background_commit_failing_midway_changes_nothing(world, db, client, app, monkeypatch) -> None:
     app.state.settings = app.state.settings.model_copy(update={"import_async_threshold_rows": 3})
     original = service.apply_plan
