@@ -33,7 +33,7 @@ from app.reports.constants import (
 )
 from app.reports.counters import MEASURES
 from app.reports.models import NO_GROUP, NO_ID, ReportCounter, ReportDaily, ReportTenant, ReportUnit, VisitDay
-from app.tenancy.models import Tenant
+from app.tenancy.models import NATIONAL_SLUG, Tenant
 from app.tenancy.scoping import cross_tenant
 from app.units.models import Unit
 
@@ -533,10 +533,12 @@ def national_report(session: Session, filters: Filters, *, merged: bool = False)
         for kind in COVERAGE_KINDS:
             group.extra["coverage"][kind][0] += cov[tenant_id][kind][0]
             group.extra["coverage"][kind][1] += cov[tenant_id][kind][1]
+    # Every portal is listed, a new one with zeros too (a province that has not started is news to the
+    # ministry); only the national portal's own row is left out while it has no activity of its own.
     rows = [
         r
         for r in groups.values()
-        if r.figures.assigned or r.figures.completed or r.extra["visits"] or r.extra["province"]
+        if r.key != NATIONAL_SLUG or r.figures.assigned or r.figures.completed or r.extra["visits"]
     ]
     rows.sort(key=lambda r: (-r.figures.completed, -r.figures.assigned, r.name))
     for i, r in enumerate(rows, start=1):

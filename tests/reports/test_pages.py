@@ -157,3 +157,18 @@ def test_visits_are_counted_in_memory_and_flushed_in_one_write(
     after = stored()
     assert after[world.haiphong.id] - before.get(world.haiphong.id, 0) == 4
     assert after[world.quangninh.id] - before.get(world.quangninh.id, 0) == 1
+
+
+def test_a_new_portal_is_listed_in_the_national_report_before_any_activity(world, make_client) -> None:
+    national = make_client("national")
+    national.login_api("admin")
+    assert (
+        national.api(
+            "POST", "/api/v1/tenants", json={"slug": "xa-moi", "display_name": "Cổng thử"}
+        ).status_code
+        == 201
+    )
+    rows = national.api("GET", "/api/v1/reports/tenants").json()["items"]
+    row = next(r for r in rows if r["key"] == "xa-moi")
+    assert (row["assigned"], row["completed"]) == (0, 0)
+    assert "national" not in [r["key"] for r in rows]  # the national portal itself has no activity here
