@@ -11,6 +11,7 @@ import pytest
 
 from app.catalog import service as catalog
 from app.core.cache import CONTENT, MemoryCache, RedisCache, cached, make_cache
+from tests.conftest import missing_service
 from tests.factories import in_tenant, lesson_ids, make_course
 
 REDIS_URL = os.environ.get("CACHE_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -57,8 +58,8 @@ def redis_client() -> Iterator[Any]:
     client = redis.Redis.from_url(REDIS_URL)
     try:
         client.ping()
-    except redis.exceptions.ConnectionError as exc:  # CI has Redis: its absence is a failure, not a skip
-        raise RuntimeError(f"Redis is not reachable at {REDIS_URL}") from exc
+    except redis.exceptions.ConnectionError as exc:  # a failure in CI, a skip elsewhere
+        missing_service(f"Redis is not reachable at {REDIS_URL} ({exc})")
     yield client
     client.close()
 
