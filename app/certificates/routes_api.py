@@ -12,6 +12,7 @@ from app.certificates.schemas import CertificateItem, CertificateList, Certifica
 from app.cohorts import service as cohorts_service
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.settings import Settings
+from app.core.web import attachment
 from app.tenancy.deps import CurrentTenant
 from app.tenancy.models import TenantContext
 
@@ -43,11 +44,7 @@ def certificate_item(certificate: Certificate, tenant: TenantContext, settings: 
 
 
 def pdf_response(data: bytes, filename: str) -> Response:
-    return Response(
-        data,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private"},
-    )
+    return attachment(data, filename, "application/pdf")
 
 
 @router.get("/certificates/{code}", response_model=CertificateVerification, name="api:certificate_verify")
@@ -100,11 +97,4 @@ def cohort_certificates(
     bundle = service.cohort_zip(
         session, settings, tenant, cohort, actor=admin, client_address=client_address(request)
     )
-    return Response(
-        bundle.data,
-        media_type="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{bundle.filename}"',
-            "Cache-Control": "private",
-        },
-    )
+    return attachment(bundle.data, bundle.filename, "application/zip")

@@ -15,7 +15,7 @@ from app.cohorts import service as cohorts_service
 from app.core import i18n
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.errors import DomainError, Invalid
-from app.core.web import html_router, redirect, render, request_language
+from app.core.web import attachment, html_router, redirect, render, request_language
 from app.tenancy.deps import CurrentTenant
 
 router = html_router()
@@ -115,11 +115,4 @@ def admin_cohort_zip(
     bundle = service.cohort_zip(
         session, settings, tenant, cohort, actor=admin, client_address=client_address(request)
     )
-    return Response(
-        bundle.data,
-        media_type="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{bundle.filename}"',
-            "Cache-Control": "private",
-        },
-    )
+    return attachment(bundle.data, bundle.filename, "application/zip")

@@ -17,6 +17,7 @@ from typing import Any
 from app.core.errors import N_, Invalid
 
 _XLSX_MAGIC = b"PK\x03\x04"
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 _UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")

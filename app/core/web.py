@@ -195,3 +195,12 @@ def html_router(**kwargs: Any) -> APIRouter:
     """The router every HTML page module uses: CSRF is checked on every state-changing request."""
     deps = list(kwargs.pop("dependencies", []))
     return APIRouter(dependencies=[Depends(verify_csrf), *deps], include_in_schema=False, **kwargs)
+
+
+def attachment(data: bytes, filename: str, media_type: str, *, cache: str = "private") -> Response:
+    """A file download. Personal data (slips, certificates, exports) is never kept by shared caches."""
+    return Response(
+        data,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": cache},
+    )

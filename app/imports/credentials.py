@@ -26,7 +26,7 @@ from app.core import i18n
 from app.core.db import utcnow
 from app.core.errors import N_, Conflict, Invalid, NotFound
 from app.core.pdf_fonts import register_fonts
-from app.core.spreadsheets import write_xlsx
+from app.core.spreadsheets import XLSX_MEDIA_TYPE, write_xlsx
 from app.imports.models import CredentialBatch
 
 FORMATS = ("xlsx", "pdf", "zip")
@@ -262,7 +262,7 @@ def render_credentials(
     if fmt == "xlsx":
         return (
             credentials_xlsx(creds, lang=lang, portal_url=portal_url),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            XLSX_MEDIA_TYPE,
             f"dang-nhap-{creds.batch_id}.xlsx",
         )
     if fmt == "pdf":

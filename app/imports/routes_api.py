@@ -14,6 +14,7 @@ from app.accounts.models import User
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.settings import Settings
 from app.core.spreadsheets import estimate_rows
+from app.core.web import attachment
 from app.imports import credentials, jobs, service
 from app.imports.deps import api_lang, import_options, job_runner, read_upload
 from app.imports.schemas import ImportResultRead, JobRead
@@ -76,11 +77,7 @@ def credentials_download(
         ),
         portal_name=tenant.display_name,
     )
-    return Response(
-        content,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
-    )
+    return attachment(content, filename, media_type, cache="no-store")
 
 
 def credentials_url(batch_id: int | None) -> str | None:

@@ -11,8 +11,8 @@ from app.accounts.deps import PageAdmin
 from app.core import i18n
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.errors import N_, Conflict, DomainError
-from app.core.spreadsheets import estimate_rows, write_xlsx
-from app.core.web import html_router, is_htmx, redirect, render, request_language
+from app.core.spreadsheets import XLSX_MEDIA_TYPE, estimate_rows, write_xlsx
+from app.core.web import attachment, html_router, is_htmx, redirect, render, request_language
 from app.imports import credentials, jobs, service
 from app.imports.deps import import_options, read_upload
 from app.imports.models import DONE
@@ -164,14 +164,7 @@ def import_errors(
 ) -> Response:
     headers, rows = jobs.error_report(session, jobs.get_job(session, job_id))
     content = write_xlsx(headers, rows, title=i18n.translate(request_language(request), N_("Errors")))
-    return Response(
-        content,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={
-            "Content-Disposition": f'attachment; filename="loi-nhap-{job_id}.xlsx"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return attachment(content, f"loi-nhap-{job_id}.xlsx", XLSX_MEDIA_TYPE, cache="no-store")
 
 
 @router.post("/credentials/{batch_id}", name="imports:credentials")

@@ -17,8 +17,8 @@ from app.audit import service as audit_service
 from app.core import i18n
 from app.core.deps import DbSession, client_address
 from app.core.errors import N_, Forbidden, Invalid, NotFound
-from app.core.spreadsheets import write_csv, write_xlsx
-from app.core.web import html_router, render, request_language
+from app.core.spreadsheets import XLSX_MEDIA_TYPE, write_csv, write_xlsx
+from app.core.web import attachment, html_router, render, request_language
 from app.reports import charts, service, tables
 from app.reports.constants import COVERAGE_KINDS, DRILL_PAGE_SIZE, EXPORT_MAX_ROWS, GROUP_BY
 from app.reports.service import Filters
@@ -190,18 +190,11 @@ def _export(
     stamp = dt.date.today().isoformat()
     if fmt == "xlsx":
         data = write_xlsx(headers, rows, title=name)
-        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        media = XLSX_MEDIA_TYPE
     else:
         data = write_csv(headers, rows)
         media = "text/csv; charset=utf-8"
-    return Response(
-        data,
-        media_type=media,
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}-{stamp}.{fmt}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return attachment(data, f"{name}-{stamp}.{fmt}", media, cache="no-store")
 
 
 @router.get("/reports/export.{fmt}", name="reports:export")

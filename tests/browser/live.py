@@ -6,18 +6,13 @@ import os
 import re
 import shutil
 import socket
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from app.core.db import make_engine, make_session_factory
 from app.core.migrate import upgrade
@@ -69,28 +64,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@contextmanager
-def fresh_database() -> Iterator[str]:
-    """An empty database of its own: SQLite in a temp dir, or (DATABASE_URL set) a new PostgreSQL database
-    next to the test one, dropped afterwards."""
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        with tempfile.TemporaryDirectory(prefix="onetouch-browser-") as d:
-            yield f"sqlite:///{Path(d) / 'live.db'}"
-        return
-    url = make_url(base)
-    name = f"{url.database}_live_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from app.accounts import service as accounts
 from app.catalog import service as catalog
@@ -20,28 +17,16 @@ from app.progress.models import Enrolment, LessonProgress
 from app.tenancy import service as tenants
 from app.tenancy.models import NATIONAL_SLUG
 from app.tenancy.scoping import bind_tenant, unbind_tenant
+from tests.databases import fresh_database
 
 THREADS = 8
 
 
 @pytest.fixture()
-def committed_db(tmp_path) -> Iterator[str]:
+def committed_db() -> Iterator[str]:
     """A fresh, migrated database whose commits are real (the usual test database is rolled back)."""
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        yield f"sqlite:///{tmp_path / 'concurrent.db'}"
-        return
-    url = make_url(base)
-    name = f"{url.database}_conc_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database() as url:
+        yield url
 
 
 def test_concurrent_completion_counts_once(committed_db) -> None:
