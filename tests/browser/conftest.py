@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 
 from app.seed import DEMO_PASSWORD
-from tests.browser.live import CHROMIUM_ARGS, LiveServer, chromium_path, fresh_database, only_localhost, serve
+from tests.browser.live import CHROMIUM_ARGS, LiveServer, chromium_path, only_localhost, serve
+from tests.databases import fresh_database
 
 pytestmark = pytest.mark.browser
 
