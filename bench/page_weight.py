@@ -10,6 +10,13 @@ Needs the Debian `chromium` package; never downloads a browser.
 
 from __future__ import annotations
 
+import sys
+
+# This folder holds http.py (the HTTP benchmark): take it off the import path so it cannot shadow the standard
+# library's `http` (urllib, segno and others import it).
+if sys.path and sys.path[0] and __file__.startswith(sys.path[0].rstrip("/") + "/"):
+    sys.path.pop(0)
+
 import argparse
 import sys
 import tempfile
@@ -20,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from playwright.sync_api import sync_playwright
 
 from tests.browser import weight
-from tests.browser.live import CHROMIUM_ARGS, chromium_path, fresh_database, serve
+from tests.browser.live import CHROMIUM_ARGS, chromium_path, serve
+from tests.databases import fresh_database
 
 AXE_JS = Path(__file__).resolve().parents[1] / "tests" / "browser" / "vendor" / "axe.min.js"
 
