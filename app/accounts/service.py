@@ -6,6 +6,7 @@ import datetime as dt
 import hmac
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
@@ -100,6 +101,23 @@ def get_user(session: Session, user_id: int) -> User:
     if user is None:
         raise NotFound(N_("Account not found."))
     return user
+
+
+IN_LIST_CHUNK = 5000  # keeps IN lists well under SQLite's bound-parameter limit
+
+
+def ids_by_username(
+    session: Session, usernames: Iterable[str], *, active_only: bool = False
+) -> dict[str, int]:
+    """Account ids of this tenant by (already normalised) username, a few thousand names per query."""
+    names = sorted(set(usernames))
+    found: dict[str, int] = {}
+    for start in range(0, len(names), IN_LIST_CHUNK):
+        stmt = select(User.username, User.id).where(User.username.in_(names[start : start + IN_LIST_CHUNK]))
+        if active_only:
+            stmt = stmt.where(User.is_active)
+        found.update(session.execute(stmt).all())
+    return found
 
 
 def find_by_identifier(session: Session, identifier: str) -> User | None:

@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from app.accounts import service as accounts_service
 from app.accounts.models import User
 from app.catalog import service as catalog_service
 from app.catalog.models import Course
@@ -25,7 +26,6 @@ from app.reports import counters as report_counters
 from app.units import service as units_service
 from app.units.models import Unit
 
-_CHUNK = 5000  # keeps IN lists well under SQLite's bound-parameter limit
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$")
 
 
@@ -121,16 +121,7 @@ def enrol_usernames(session: Session, cohort: Cohort, usernames: Iterable[str]) 
             wanted.setdefault(fold(typed).replace(" ", ""), typed)
     if not wanted:
         raise Invalid(N_("List at least one username."), code="usernames")
-    found: dict[str, int] = {}
-    keys = list(wanted)
-    for start in range(0, len(keys), _CHUNK):
-        found.update(
-            session.execute(
-                select(User.username, User.id).where(
-                    User.username.in_(keys[start : start + _CHUNK]), User.is_active
-                )
-            ).all()
-        )
+    found = accounts_service.ids_by_username(session, wanted, active_only=True)
     report.unknown_usernames = [typed for key, typed in wanted.items() if key not in found]
     bulk = enrol_user_ids(session, cohort, found.values())
     report.enrolled, report.already_enrolled = bulk.enrolled, bulk.already_enrolled
@@ -151,8 +142,8 @@ def enrol_user_ids(session: Session, cohort: Cohort, user_ids: Iterable[int]) ->
     if course is None:  # the course row is shared read: never missing while the cohort exists
         raise NotFound(N_("Course not found."), code="course_not_found")
     existing: dict[int, Enrolment] = {}
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
+    for start in range(0, len(ids), accounts_service.IN_LIST_CHUNK):
+        chunk = ids[start : start + accounts_service.IN_LIST_CHUNK]
         existing.update(
             (e.user_id, e)
             for e in session.scalars(

@@ -363,21 +363,14 @@ def _count_new_enrolments(session: Session, rows: list[AccountRow], cohorts: dic
     if not rows:
         return 0
     course_of = {c.id: c.course_id for c in cohorts.values()}
-    usernames = sorted({r.username for r in rows if r.username})
-    ids: dict[str, int] = {}
-    for start in range(0, len(usernames), 5000):
-        ids.update(
-            session.execute(
-                select(User.username, User.id).where(User.username.in_(usernames[start : start + 5000]))
-            ).all()
-        )
+    ids = accounts.ids_by_username(session, (r.username for r in rows if r.username))
     taken: set[tuple[int, int]] = set()
     user_ids = sorted(set(ids.values()))
-    for start in range(0, len(user_ids), 5000):
+    for start in range(0, len(user_ids), accounts.IN_LIST_CHUNK):
         taken.update(
             session.execute(
                 select(Enrolment.user_id, Enrolment.course_id).where(
-                    Enrolment.user_id.in_(user_ids[start : start + 5000]),
+                    Enrolment.user_id.in_(user_ids[start : start + accounts.IN_LIST_CHUNK]),
                     Enrolment.course_id.in_(set(course_of.values())),
                     Enrolment.cohort_id.is_not(None),
                 )
@@ -400,12 +393,7 @@ def enrol_in_cohorts(session: Session, rows: list[AccountRow]) -> int:
     enrolled = 0
     for cohort_id, usernames in by_cohort.items():
         cohort = cohorts_service.get_cohort(session, cohort_id)
-        names = sorted(usernames)
-        user_ids: list[int] = []
-        for start in range(0, len(names), 5000):
-            user_ids += session.scalars(
-                select(User.id).where(User.username.in_(names[start : start + 5000]))
-            ).all()
+        user_ids = accounts.ids_by_username(session, usernames).values()
         enrolled += cohorts_service.enrol_user_ids(session, cohort, user_ids).enrolled
     return enrolled
 
