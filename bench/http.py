@@ -43,7 +43,22 @@ from harness import (  # noqa: E402
     server_env,
 )
 
-WRK = shutil.which("wrk") or "/usr/bin/wrk"
+
+def ensure_wrk() -> str:
+    """wrk from Debian's packages, installed with apt-get when missing (network: the package mirror only)."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("wrk is missing: installing Debian's package", flush=True)
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
+    install = [*sudo, "apt-get", "install", "-y", "-qq", "wrk"]
+    subprocess.run(install, check=True, env=env, stdout=subprocess.DEVNULL)
+    found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("wrk could not be installed; install Debian's `wrk` package")
+    return found
 
 
 @dataclass(frozen=True)
@@ -144,7 +159,8 @@ def write_lua(path: Path, ep: Endpoint, ds: dataset.Dataset) -> None:
 
 
 def run_wrk(port: int, script: Path, *, duration: int, connections: int, threads: int) -> dict[str, float]:
-    cmd = [WRK, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script)]
+    cmd = [ensure_wrk(), f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s"]
+    cmd += ["-s", str(script)]
     cmd.append(f"http://127.0.0.1:{port}")
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60, check=False)
     line = next((x for x in out.stdout.splitlines() if x.startswith("BENCHJSON ")), None)
