@@ -36,12 +36,14 @@ from app.core.headers import SecurityHeadersMiddleware
 from app.core.limits import ConcurrencyLimitMiddleware
 from app.core.logging import RequestLogMiddleware, configure_logging
 from app.core.settings import Settings
-from app.core.web import STATIC_DIR, HashedStaticFiles, redirect, render, request_language
+from app.core.web import STATIC_DIR, HashedStaticFiles, redirect, render, request_language, templates
 from app.imports import routes_api as imports_api
 from app.imports import routes_html as imports_html
 from app.imports.jobs import thread_runner
 from app.progress import routes_api as progress_api
 from app.progress import routes_html as progress_html
+from app.progress.hot_asgi import HotLessonMiddleware
+from app.progress.visits import LessonVisits
 from app.quizzes import routes_api as quizzes_api
 from app.quizzes import routes_html as quizzes_html
 from app.reports import routes_api as reports_api
@@ -190,8 +192,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         flusher = VisitFlusher(
             visit_counter, lambda: app.state.session_factory, interval=settings.visit_flush_seconds
         )
+        visits = VisitFlusher(
+            app.state.lesson_visits,
+            lambda: app.state.session_factory,
+            interval=settings.lesson_visit_flush_seconds,
+        )
         flusher.start()
+        visits.start()
         yield
+        visits.stop()
         flusher.stop()  # the last views reach the database before the engine closes
         app.state.engine.dispose()
 
@@ -209,9 +218,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.failure_counter = make_failure_counter(settings.redis_url)
     app.state.tenant_cache = TenantCache(ttl=settings.tenant_cache_seconds)
     app.state.visit_counter = visit_counter
+    app.state.lesson_visits = LessonVisits()  # where each learner was last reading, written in batches
     # Shared content (lessons, outlines, catalog): Redis when configured, so every worker sees each edit.
     app.state.cache = make_cache(settings.redis_url)
     app.state.job_runner = thread_runner  # background imports; tests swap in an inline runner
+    # Templates are read once per process in production (no stat() of every template file per page).
+    templates.env.auto_reload = settings.env == "development"
     static = HashedStaticFiles(STATIC_DIR)
     app.state.static_files = static
 
@@ -255,6 +267,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.mount("/static", static, name="static")
 
+    # Innermost: the hot lesson requests are answered here when they can be, else by the router.
+    app.add_middleware(HotLessonMiddleware)
     app.add_middleware(VisitMiddleware, counter=visit_counter)
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)

@@ -5,8 +5,9 @@ Used by `bench/http.py` and `bench/soak.py`. What it builds on an empty database
 - `learners` learners per province, bulk-inserted (one argon2id hash shared by all: hashing thousands of
   passwords would take minutes and measures nothing), each enrolled in one to three courses with some
   lessons completed and the enrolment figures consistent with the rows;
-- per province, `bench_users` "readers" enrolled in every course (they read lessons) and `bench_users`
-  "writers" enrolled in every course with nothing completed (they complete lessons), plus a cohort.
+- per province, `bench_users` "readers" enrolled in every course, mid-course (they read lessons), and
+  `bench_users` "writers" enrolled in every course with only the first lesson done (they complete
+  lessons), plus a cohort.
 It returns what the load generators need: hosts, lesson ids and signed tokens (made with the server's
 `SECRET_KEY`, exactly what `POST /api/v1/auth/token` would return).
 """
@@ -140,7 +141,12 @@ def build(
                 picked = courses if kind != "learner" else rnd.sample(courses, rnd.randint(1, len(courses)))
                 for c in picked:
                     lessons = outline[c.id]
-                    done = 0 if kind == "writer" else rnd.randint(0, len(lessons))
+                    # Readers and writers are mid-course, as most learners are on a contest day: started
+                    # (the first lesson done), not finished. Other learners are anywhere from 0 to done.
+                    if kind == "learner":
+                        done = rnd.randint(0, len(lessons))
+                    else:
+                        done = 1 if kind == "writer" else rnd.randint(1, max(1, len(lessons) - 2))
                     enrolments.append((uid, c, lessons[:done]))
             s.execute(
                 insert(Enrolment),

@@ -118,6 +118,7 @@ def app(app_instance, session_factory):  # type: ignore[no-untyped-def]
     from app.accounts.throttle import MemoryFailureCounter
     from app.core.cache import MemoryCache
     from app.imports.jobs import inline_runner
+    from app.progress.visits import LessonVisits
     from app.tenancy.service import TenantCache
 
     app_instance.state.session_factory = session_factory
@@ -125,6 +126,8 @@ def app(app_instance, session_factory):  # type: ignore[no-untyped-def]
     app_instance.state.tenant_cache = TenantCache(ttl=app_instance.state.settings.tenant_cache_seconds)
     # Each test rolls its rows back, and SQLite reuses their ids: a fresh content cache per test.
     app_instance.state.cache = MemoryCache()
+    # Buffered lesson visits are keyed by ids that the next test's rows reuse.
+    app_instance.state.lesson_visits = LessonVisits()
     # Background imports run inline: a thread would share the test's single connection.
     app_instance.state.job_runner = inline_runner
     return app_instance

@@ -12,8 +12,10 @@ from app.catalog.models import Course, Lesson
 from app.catalog.schemas import CourseList, CourseListItem, CourseRead, LessonRead, LessonSummary, ModuleRead
 from app.catalog.service import LessonSnapshot
 from app.core.deps import DbSession
-from app.progress.reading import open_lesson_for_reading
+from app.progress.hot import HotView
+from app.progress.reading import ReadingView, open_lesson_for_reading
 from app.quizzes import service as quizzes_service
+from app.quizzes.models import Quiz
 from app.tenancy.deps import CurrentTenant
 from app.tenancy.models import TenantContext
 
@@ -95,6 +97,11 @@ def get_lesson(
         request.app.state.cache,
         ttl=request.app.state.settings.content_cache_seconds,
     )
+    return lesson_read(view, quizzes_service.quiz_for_lesson(session, view.lesson))
+
+
+def lesson_read(view: ReadingView | HotView, quiz: Quiz | None) -> LessonRead:
+    """The lesson API's answer, from the general read path or the hot one (app/progress/hot.py)."""
     lesson = view.lesson
     return LessonRead(
         id=lesson.id,
@@ -108,7 +115,7 @@ def get_lesson(
         video_url=media_url(lesson) if lesson.kind == "video" else None,
         embed_url=lesson.embed_url,
         document_url=media_url(lesson) if lesson.kind == "document" else None,
-        quiz_id=quiz.id if (quiz := quizzes_service.quiz_for_lesson(session, lesson)) else None,
+        quiz_id=quiz.id if quiz else None,
         quiz_slug=lesson.quiz_slug,
         previous_id=view.previous.id if view.previous else None,
         next_id=view.next.id if view.next else None,

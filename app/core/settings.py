@@ -69,6 +69,8 @@ class Settings(BaseSettings):
 
     # Page views are counted in memory and written to `visit_day` this often (and at shutdown).
     visit_flush_seconds: float = 10.0
+    # Where each learner was last reading (Continue), buffered per worker and written in batches.
+    lesson_visit_flush_seconds: float = 2.0
 
     log_requests: bool = True
     # Benchmarks only: serve the bare ASGI ceiling at /__bench/hello (bench/http.py turns it on).

@@ -16,6 +16,7 @@ draft), with three differences that make it the hot path it is:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from sqlalchemy.orm import Session
 
@@ -44,6 +45,25 @@ class ReadingView:
     count: int
 
 
+class Place(TypedDict):
+    previous: OutlineLesson | None
+    next: OutlineLesson | None
+    position: int
+    count: int
+
+
+def place(course: CourseOutline, lesson_id: int) -> Place:
+    """Where the lesson sits in its course: the lessons before and after it, its number, how many."""
+    lessons = course.lessons
+    index = next(i for i, x in enumerate(lessons) if x.id == lesson_id)
+    return Place(
+        previous=lessons[index - 1] if index > 0 else None,
+        next=lessons[index + 1] if index + 1 < len(lessons) else None,
+        position=index + 1,
+        count=len(lessons),
+    )
+
+
 def open_lesson_for_reading(
     session: Session, user: User, lesson_id: int, cache: Cache | None, *, ttl: float = 60.0
 ) -> ReadingView:
@@ -55,24 +75,13 @@ def open_lesson_for_reading(
     enrolment = service.get_enrolment(session, user.id, course.id)
     if enrolment is None and not staff:
         raise Forbidden(N_("Enrol in the course to open its lessons."), code="not_enrolled")
-    lessons = course.lessons
-    index = next(i for i, x in enumerate(lessons) if x.id == lesson.id)
     done: set[int] = set()
     if enrolment is not None:
         if enrolment.lessons_total != course.required_lessons:  # the course changed: rare, the full path
             service.sync_totals(session, enrolment, catalog_service.get_course_by_id(session, course.id))
         done = service.completed_lesson_ids(session, enrolment)
         record_visit(session, enrolment, lesson.id)
-    return ReadingView(
-        lesson=lesson,
-        course=course,
-        enrolment=enrolment,
-        previous=lessons[index - 1] if index > 0 else None,
-        next=lessons[index + 1] if index + 1 < len(lessons) else None,
-        done=done,
-        position=index + 1,
-        count=len(lessons),
-    )
+    return ReadingView(lesson, course, enrolment, done=done, **place(course, lesson.id))
 
 
 def complete_lesson(
@@ -107,18 +116,7 @@ def complete_lesson(
     quizzes_service.ensure_lesson_completable(session, lesson)  # a quiz lesson is completed by passing it
     service.complete_lesson(session, enrolment, lesson)
     session.commit()
-    lessons = course.lessons
-    index = next(i for i, x in enumerate(lessons) if x.id == lesson_id)
-    return ReadingView(
-        lesson=snapshot,
-        course=course,
-        enrolment=enrolment,
-        previous=lessons[index - 1] if index > 0 else None,
-        next=lessons[index + 1] if index + 1 < len(lessons) else None,
-        done={lesson_id},
-        position=index + 1,
-        count=len(lessons),
-    )
+    return ReadingView(snapshot, course, enrolment, done={lesson_id}, **place(course, lesson_id))
 
 
 def record_visit(session: Session, enrolment: Enrolment, lesson_id: int) -> None:

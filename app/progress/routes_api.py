@@ -9,13 +9,14 @@ from app.catalog import service as catalog_service
 from app.cohorts import service as cohorts_service
 from app.core.deps import DbSession, manual_write
 from app.progress import reading, service
+from app.progress.hot import Figures
 from app.progress.models import Enrolment
 from app.progress.schemas import EnrolRequest, ProgressItem, ProgressList
 
 router = APIRouter(prefix="/api/v1", tags=["progress"])
 
 
-def progress_item(enrolment: Enrolment, course_slug: str) -> ProgressItem:
+def progress_item(enrolment: Enrolment | Figures, course_slug: str) -> ProgressItem:
     return ProgressItem(
         course_slug=course_slug,
         cohort_id=enrolment.cohort_id,

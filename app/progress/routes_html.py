@@ -15,9 +15,12 @@ from app.cohorts import service as cohorts_service
 from app.core.deps import DbSession, manual_write
 from app.core.web import html_router, is_htmx, redirect, render
 from app.progress import service
+from app.progress.hot import HotView
 from app.progress.reading import ReadingView, open_lesson_for_reading
 from app.progress.reading import complete_lesson as complete_lesson_fast
+from app.progress.visits import apply_pending
 from app.quizzes import service as quizzes_service
+from app.quizzes.models import Quiz
 from app.tenancy.deps import CurrentTenant
 
 router = html_router()
@@ -45,19 +48,28 @@ def continue_course(
     """Resume: the first incomplete lesson from where the learner left off."""
     course = catalog_service.get_course(session, slug, user, include_drafts=True)
     enrolment = service.get_enrolment(session, user.id, course.id)
-    lesson = service.resume_lesson(session, enrolment, course)
+    last = None
+    if enrolment is not None:  # a lesson opened on this worker may not be written yet (progress/visits.py)
+        visits = request.app.state.lesson_visits
+        last = apply_pending(visits, tenant.id, enrolment.id, enrolment.last_lesson_id)
+    lesson = service.resume_lesson(session, enrolment, course, last_lesson_id=last)
     if lesson is None or (enrolment is None and not catalog_service.is_staff(user)):
         return redirect(request, f"/courses/{course.slug}")
     return redirect(request, f"/lessons/{lesson.id}")
 
 
 def _lesson_context(view: service.LessonView | ReadingView, session: Session) -> dict[str, object]:
+    return lesson_context(view, quizzes_service.quiz_for_lesson(session, view.lesson))
+
+
+def lesson_context(view: service.LessonView | ReadingView | HotView, quiz: Quiz | None) -> dict[str, object]:
+    """The lesson page's (and its progress fragment's) context, for the general path and the hot one."""
     return {
         "view": view,
         "lesson": view.lesson,
         "course": view.course,
         "kinds": LESSON_KIND_LABELS,
-        "quiz": quizzes_service.quiz_for_lesson(session, view.lesson),
+        "quiz": quiz,
     }
 
 

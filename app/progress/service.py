@@ -268,10 +268,13 @@ def check_completion(session: Session, enrolment: Enrolment, *, now: dt.datetime
     return True
 
 
-def resume_lesson(session: Session, enrolment: Enrolment | None, course: Course) -> Lesson | None:
+def resume_lesson(
+    session: Session, enrolment: Enrolment | None, course: Course, *, last_lesson_id: int | None = None
+) -> Lesson | None:
     """Where "Continue" goes: the first incomplete lesson from the last visited one on, else from the start.
 
-    With everything complete, the last visited lesson.
+    With everything complete, the last visited lesson. `last_lesson_id` overrides the stored last lesson (a
+    visit still in this worker's buffer, `app/progress/visits.py`).
     """
     lessons = catalog_service.course_lessons(course)
     if not lessons:
@@ -279,11 +282,12 @@ def resume_lesson(session: Session, enrolment: Enrolment | None, course: Course)
     if enrolment is None:
         return lessons[0]
     done = completed_lesson_ids(session, enrolment)
-    start = next((i for i, x in enumerate(lessons) if x.id == enrolment.last_lesson_id), 0)
+    last = last_lesson_id or enrolment.last_lesson_id
+    start = next((i for i, x in enumerate(lessons) if x.id == last), 0)
     for lesson in lessons[start:] + lessons[:start]:
         if lesson.id not in done:
             return lesson
-    return next((x for x in lessons if x.id == enrolment.last_lesson_id), lessons[0])
+    return next((x for x in lessons if x.id == last), lessons[0])
 
 
 def my_enrolments(session: Session, user: User) -> list[Enrolment]:

@@ -16,7 +16,7 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -92,12 +92,17 @@ class VisitCounter:
         return sum(int(r["count"]) for r in rows)
 
 
-class VisitFlusher:
-    """Flushes a counter every `interval` seconds in a daemon thread; `stop()` flushes one last time."""
+class Flushable(Protocol):
+    def flush(self, session_factory: Any) -> int: ...
 
-    def __init__(
-        self, counter: VisitCounter, session_factory: Callable[[], Callable[[], Session]], interval: float
-    ):
+
+class VisitFlusher:
+    """Flushes a counter every `interval` seconds in a daemon thread; `stop()` flushes one last time.
+
+    Also flushes the lesson-visit buffer (`app/progress/visits.py`), which has the same `flush`.
+    """
+
+    def __init__(self, counter: Flushable, session_factory: Callable[[], Any], interval: float):
         self.counter = counter
         self.session_factory = session_factory  # read at each flush: tests and reloads may replace it
         self.interval = interval

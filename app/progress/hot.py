@@ -1,0 +1,285 @@
+"""The hottest requests, lesson page, lesson API and lesson completion, for the common case, without the ORM.
+
+A learner signed in to their own portal, enrolled in a published course they have started and not yet
+completed, opening or completing an ordinary lesson: that is almost every request on a contest day. For it
+this module costs two short statements (`app/core/rawsql.py`, scoped to the tenant by construction), the
+content cache and a Jinja render, instead of a session, four ORM queries and a write per page view.
+
+Everything else returns `None` and the route falls back to the general path (`reading.py` through the ORM
+and the usual dependencies), which also produces every error answer (sign-in needed, wrong portal,
+revoked token, not enrolled, draft course, password change). So the rules live in one place; this module
+only recognises when they all say yes:
+- the token verifies, belongs to this portal, and its version matches the active account's;
+- the account is a learner only (staff take the general path) without a pending password change;
+- the lesson and its course are in the content cache, readable by this portal, and the course is published;
+- the enrolment exists, has started (the first lesson opened is a counted start) and is not complete;
+- the lesson is not a quiz lesson (completed by passing the quiz; the page shows the quiz).
+Completion also needs the course to stay incomplete after this lesson (the last one completes the course,
+issues the certificate and moves the report counters: the general path does that), checked again inside
+the UPDATE itself, so a concurrent completion sends this one to the general path instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from app.accounts.constants import LEARNER
+from app.catalog.service import CourseOutline, LessonSnapshot, OutlineLesson
+from app.core.cache import CONTENT, MemoryCache, peek
+from app.core.db import utcnow
+from app.core.rawsql import ScopedSQL, TenantReader, TenantSQL, dialect_of, tenant_reader, tenant_sql
+from app.core.security import InvalidToken, TokenClaims, decode_access_token
+from app.progress.reading import place
+from app.tenancy.models import TenantContext
+from app.tenancy.service import slug_from_host
+
+_LEARNER_AND_ENROLMENT = ScopedSQL(
+    """
+    SELECT u.is_active, u.token_version, u.must_change_password, u.roles,
+           e.id, e.cohort_id, e.started_at IS NOT NULL, e.completed_at IS NOT NULL,
+           e.lessons_completed, e.lessons_total, e.percent, e.last_lesson_id
+    FROM user_account u
+    LEFT JOIN enrolment e ON e.tenant_id = :tenant AND e.user_id = u.id AND e.course_id = :course
+    WHERE u.tenant_id = :tenant AND u.id = :user
+    """
+)
+_DONE = ScopedSQL(
+    "SELECT p.lesson_id FROM lesson_progress p WHERE p.tenant_id = :tenant AND p.enrolment_id = :enrolment"
+)
+_INSERT_PROGRESS = ScopedSQL(
+    """
+    INSERT INTO lesson_progress (tenant_id, enrolment_id, lesson_id, completed_at)
+    VALUES (:tenant, :enrolment, :lesson, :now)
+    ON CONFLICT DO NOTHING
+    """
+)
+# Counts the lesson only while the course stays incomplete after it; 0 rows = "take the general path".
+_COUNT_LESSON = ScopedSQL(
+    """
+    UPDATE enrolment
+    SET lessons_completed = lessons_completed + 1,
+        percent = (lessons_completed + 1) * 100 / lessons_total,
+        last_lesson_id = :lesson
+    WHERE enrolment.tenant_id = :tenant AND id = :enrolment AND completed_at IS NULL
+      AND started_at IS NOT NULL AND lessons_completed + 1 < lessons_total
+    """
+)
+_MOVE_ONLY = ScopedSQL(
+    "UPDATE enrolment SET last_lesson_id = :lesson WHERE enrolment.tenant_id = :tenant AND id = :enrolment"
+)
+_FIGURES = ScopedSQL(
+    """
+    SELECT e.lessons_completed, e.lessons_total, e.percent FROM enrolment e
+    WHERE e.tenant_id = :tenant AND e.id = :enrolment
+    """
+)
+
+
+@dataclass
+class Figures:
+    """The enrolment as the lesson page and the progress API show it (an incomplete course)."""
+
+    id: int
+    cohort_id: int | None
+    lessons_completed: int
+    lessons_total: int
+    percent: int
+    last_lesson_id: int | None
+    completed_at: None = None
+    late: bool = False
+    certified_at: None = None
+
+
+@dataclass
+class HotView:
+    """What `reading.ReadingView` carries, for the templates and the API schemas."""
+
+    lesson: LessonSnapshot
+    course: CourseOutline
+    enrolment: Figures
+    previous: OutlineLesson | None
+    next: OutlineLesson | None
+    done: set[int]
+    position: int
+    count: int
+
+
+@dataclass
+class _Start:
+    tenant: TenantContext
+    claims: TokenClaims
+    lesson: LessonSnapshot
+    course: CourseOutline
+
+
+class SignedIn:
+    """The page chrome's view of the signed-in learner (the general path puts the ORM `User` there)."""
+
+    roles = (LEARNER,)
+
+    def __init__(self, user_id: int) -> None:
+        self.id = user_id
+
+
+def _start(request: Request, token: str | None, lesson_id: int) -> _Start | None:
+    """Everything decided without the database: portal, token, cached lesson and outline."""
+    if not token:
+        return None
+    state = request.app.state
+    settings = state.settings
+    slug = slug_from_host(request.headers.get("host"), settings.base_domain)
+    found = None if slug is None else state.tenant_cache.peek(slug)
+    if found is None:
+        return None
+    tenant, national_id = found
+    try:
+        claims = decode_access_token(token, secret=settings.secret_key, algorithm=settings.jwt_algorithm)
+    except InvalidToken:
+        return None
+    if claims.tenant_id != tenant.id:
+        return None
+    return _content(request, tenant, national_id, claims, lesson_id)
+
+
+def _content(
+    request: Request, tenant: TenantContext, national_id: int | None, claims: TokenClaims, lesson_id: int
+) -> _Start | None:
+    cache = request.app.state.cache
+    raw_lesson = peek(cache, CONTENT, f"lesson:{lesson_id}")
+    if raw_lesson is None:
+        return None
+    raw_course = peek(cache, CONTENT, f"outline:{raw_lesson['course_id']}")
+    if raw_course is None:
+        return None
+    readable = {tenant.id, national_id}
+    if raw_lesson["tenant_id"] not in readable or raw_course["tenant_id"] not in readable:
+        return None
+    lesson = LessonSnapshot.load(raw_lesson)
+    course = CourseOutline.load(raw_course)
+    if not course.is_published or lesson.kind == "quiz":
+        return None
+    return _Start(tenant, claims, lesson, course)
+
+
+def _figures(sql: TenantReader, start: _Start) -> Figures | None:
+    found = sql.rows(_LEARNER_AND_ENROLMENT, course=start.course.id, user=start.claims.user_id)
+    if not found:
+        return None
+    row = found[0]
+    is_active, version, must_change, roles, enrolment_id, cohort_id, started, completed = row[:8]
+    if not is_active or version != start.claims.version or must_change:
+        return None
+    if isinstance(roles, str):
+        roles = json.loads(roles)
+    if list(roles) != [LEARNER] or enrolment_id is None or not started or completed:
+        return None
+    lessons_completed, lessons_total, percent, last_lesson_id = row[8:]
+    if lessons_total != start.course.required_lessons or lessons_total <= 0:
+        return None  # the course changed since: the general path re-bases the figures
+    return Figures(enrolment_id, cohort_id, lessons_completed, lessons_total, percent, last_lesson_id)
+
+
+def _view(start: _Start, figures: Figures, done: set[int]) -> HotView:
+    return HotView(start.lesson, start.course, figures, done=done, **place(start.course, start.lesson.id))
+
+
+def _remember(request: Request, start: _Start) -> None:
+    request.state.tenant = start.tenant
+    request.state.user = SignedIn(start.claims.user_id)
+    request.state.user_roles = (LEARNER,)
+    request.state.csrf_binding = f"auth:{start.claims.jti}"
+
+
+def _state(request: Request, token: str | None, lesson_id: int) -> tuple[_Start, Figures, set[int]] | None:
+    """The learner's state for the lesson, when the hot path applies: two reads."""
+    start = _start(request, token, lesson_id)
+    if start is None:
+        return None
+    with tenant_reader(request.app.state.session_factory, start.tenant.id) as sql:
+        figures = _figures(sql, start)
+        if figures is None:
+            return None
+        done = {lesson_id for (lesson_id,) in sql.rows(_DONE, enrolment=figures.id)}
+    return start, figures, done
+
+
+def read(request: Request, token: str | None, lesson_id: int) -> HotView | None:
+    """The lesson for reading, or None for the general path. Blocking: see `run`."""
+    found = _state(request, token, lesson_id)
+    if found is None:
+        return None
+    start, figures, done = found
+    if figures.last_lesson_id != start.lesson.id:
+        request.app.state.lesson_visits.record(start.tenant.id, figures.id, start.lesson.id)
+    _remember(request, start)
+    return _view(start, figures, done)
+
+
+def complete(request: Request, token: str | None, lesson_id: int) -> HotView | None:
+    """Complete the lesson, or None for the general path (nothing written then). Blocking: see `run`."""
+    found = _state(request, token, lesson_id)
+    if found is None:
+        return None
+    start, figures, done = found
+    state = request.app.state
+    lesson_id = start.lesson.id
+    if (
+        lesson_id not in done
+        and start.lesson.required
+        and figures.lessons_completed + 1 >= figures.lessons_total
+    ):
+        return None  # this lesson may complete the course
+    try:
+        with tenant_sql(state.session_factory, start.tenant.id, write=True) as sql:
+            _write_completion(sql, figures.id, lesson_id, start.lesson.required)
+            row: Any = sql.execute(_FIGURES, enrolment=figures.id).one()
+    except _GeneralPath:
+        return None  # rolled back: nothing of this request was written
+    state.lesson_visits.forget(start.tenant.id, figures.id)
+    figures.lessons_completed, figures.lessons_total, figures.percent = row
+    figures.last_lesson_id = lesson_id
+    _remember(request, start)
+    return _view(start, figures, done | {lesson_id})
+
+
+async def run(
+    request: Request,
+    fn: Callable[[Request, str | None, int], HotView | None],
+    token: str | None,
+    lesson_id: int,
+) -> HotView | None:
+    """Call `read` or `complete`: reads from SQLite with the in-process cache run on the event loop (two
+    indexed lookups in the page cache take microseconds, less than a hop to a worker thread); writes, and
+    anything that may wait on the network (PostgreSQL, Redis), run in a worker thread.
+    """
+    state = request.app.state
+    if fn is read and isinstance(state.cache, MemoryCache) and dialect_of(state.session_factory) == "sqlite":
+        return fn(request, token, lesson_id)
+    return await run_in_threadpool(fn, request, token, lesson_id)
+
+
+class _GeneralPath(Exception):
+    """Roll the write back: the general path must decide."""
+
+
+def _write_completion(sql: TenantSQL, enrolment_id: int, lesson_id: int, required: bool) -> None:
+    """Insert the progress row and count it (once: the unique row decides); raises `_GeneralPath`."""
+    now = _now(sql)
+    inserted = sql.execute(_INSERT_PROGRESS, enrolment=enrolment_id, lesson=lesson_id, now=now).rowcount
+    if inserted == 1 and required:
+        if sql.execute(_COUNT_LESSON, enrolment=enrolment_id, lesson=lesson_id).rowcount != 1:
+            raise _GeneralPath  # the course may complete with this lesson after all
+    else:
+        sql.execute(_MOVE_ONLY, enrolment=enrolment_id, lesson=lesson_id)
+
+
+def _now(sql: TenantSQL) -> Any:
+    now = utcnow()
+    # SQLite keeps datetimes as text, the way the ORM column type writes them (naive UTC, microseconds).
+    return now.strftime("%Y-%m-%d %H:%M:%S.%f") if sql.dialect == "sqlite" else now

@@ -1,0 +1,110 @@
+"""The hot lesson requests, answered in front of the router: `HotLessonMiddleware`.
+
+Routing a request through FastAPI (matching it against every route, solving its dependencies, validating
+its answer) cost the lesson page more than its two SQL statements. This middleware recognises the four
+hot requests by their path, asks `app/progress/hot.py` whether the common case applies, and answers them
+itself; anything else, including every case `hot.py` declines and any error on the way, goes on to the
+router unchanged, where the ordinary routes (and their error answers) handle it:
+
+    GET  /lessons/{id}                   the lesson page
+    GET  /api/v1/lessons/{id}            the lesson API
+    POST /api/v1/lessons/{id}/complete   lesson completion (API)
+    POST /lessons/{id}/complete          lesson completion from the page, htmx only (the CSRF token comes
+                                         in the X-CSRF-Token header; a plain form post carries it in the
+                                         body and goes to the router)
+
+It sits inside every other middleware of the app (security headers, compression, page-view counting,
+the concurrency limit, request logs), so those apply to its answers too.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.catalog.routes_api import lesson_read
+from app.core.security import InvalidToken, csrf_token_valid, decode_access_token
+from app.core.web import AUTH_COOKIE, CSRF_HEADER, is_htmx, redirect, render
+from app.progress import hot
+from app.progress.routes_api import progress_item
+from app.progress.routes_html import lesson_context
+
+log = logging.getLogger("onetouch.hot")
+
+_ROUTES: dict[tuple[str, str], re.Pattern[str]] = {
+    ("GET", "page"): re.compile(r"/lessons/([1-9][0-9]{0,17})"),
+    ("GET", "api"): re.compile(r"/api/v1/lessons/([1-9][0-9]{0,17})"),
+    ("POST", "api"): re.compile(r"/api/v1/lessons/([1-9][0-9]{0,17})/complete"),
+    ("POST", "page"): re.compile(r"/lessons/([1-9][0-9]{0,17})/complete"),
+}
+
+
+def _match(scope: Scope) -> tuple[str, str, int] | None:
+    method, path = scope["method"], scope["path"]
+    for (verb, kind), pattern in _ROUTES.items():
+        if verb == method and (m := pattern.fullmatch(path)):
+            return verb, kind, int(m.group(1))
+    return None
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+async def answer(request: Request, verb: str, kind: str, lesson_id: int) -> Response | None:
+    """The hot answer, or None: let the router answer."""
+    token = _bearer(request) if kind == "api" else request.cookies.get(AUTH_COOKIE)
+    if verb == "GET":
+        view = await hot.run(request, hot.read, token, lesson_id)
+        if view is None:
+            return None
+        if kind == "api":
+            return JSONResponse(lesson_read(view, None).model_dump(mode="json"))
+        return render(request, "progress/lesson.html", lesson_context(view, None))
+    if kind == "page" and not (is_htmx(request) and _csrf_ok(request, token)):
+        return None  # the router checks the form's CSRF token (and refuses a bad one)
+    view = await hot.run(request, hot.complete, token, lesson_id)
+    if view is None:
+        return None
+    if kind == "api":
+        return JSONResponse(progress_item(view.enrolment, view.course.slug).model_dump(mode="json"))
+    if is_htmx(request):
+        return render(request, "progress/_progress.html", lesson_context(view, None))
+    return redirect(request, f"/lessons/{view.next.id}" if view.next else f"/courses/{view.course.slug}")
+
+
+def _csrf_ok(request: Request, token: str | None) -> bool:
+    settings = request.app.state.settings
+    if not token:
+        return False
+    try:
+        claims = decode_access_token(token, secret=settings.secret_key, algorithm=settings.jwt_algorithm)
+    except InvalidToken:
+        return False
+    return csrf_token_valid(settings.secret_key, f"auth:{claims.jti}", request.headers.get(CSRF_HEADER))
+
+
+class HotLessonMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        matched = _match(scope) if scope["type"] == "http" else None
+        if matched is not None:
+            request = Request(scope, receive)
+            response: Any = None
+            try:
+                response = await answer(request, *matched)
+            except Exception:  # the database went away, say: the router's path answers (503) or retries
+                log.warning("hot path failed; the router answers", exc_info=True)
+            if response is not None:
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

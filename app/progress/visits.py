@@ -1,0 +1,79 @@
+"""Where each learner was last reading: kept in memory and written in batches, never one write per page view.
+
+Opening a lesson moves the enrolment's "last lesson" (what Continue resumes from). Writing that on every
+page view made each lesson page a write transaction: on SQLite every view queued for the one write lock,
+behind imports and completions. Instead the lesson read path (`app/progress/hot.py`) notes the move here,
+and `LessonVisits.flush` writes the latest lesson per enrolment every `LESSON_VISIT_FLUSH_SECONDS` in one
+transaction (and once more when the app stops), through the same background flusher as page-view counts.
+
+Only moves within a started course are buffered: the first lesson opened starts the course, a counted
+change for the reports, and goes through the ORM at once (`reading.record_visit`). A crash loses at most the
+last interval's moves: Continue then resumes from an earlier lesson, nothing else. The worker that served a
+view answers Continue from its buffer at once (`pending`); another worker sees the move after the flush.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.rawsql import ScopedSQL, tenant_sql
+
+log = logging.getLogger("onetouch.visits")
+
+_MOVE = ScopedSQL(
+    "UPDATE enrolment SET last_lesson_id = :lesson WHERE enrolment.tenant_id = :tenant AND id = :enrolment"
+)
+
+
+class LessonVisits:
+    """Thread-safe: the latest lesson opened per (tenant, enrolment), until flushed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._moves: dict[tuple[int, int], int] = {}
+
+    def record(self, tenant_id: int, enrolment_id: int, lesson_id: int) -> None:
+        with self._lock:
+            self._moves[(tenant_id, enrolment_id)] = lesson_id
+
+    def pending(self, tenant_id: int, enrolment_id: int) -> int | None:
+        """The lesson this worker last saw the learner open, if not yet written."""
+        return self._moves.get((tenant_id, enrolment_id))
+
+    def forget(self, tenant_id: int, enrolment_id: int) -> None:
+        """A newer visit was written directly (a completion moves the last lesson too)."""
+        with self._lock:
+            self._moves.pop((tenant_id, enrolment_id), None)
+
+    def flush(self, session_factory: sessionmaker[Session]) -> int:
+        """Write every pending move (a transaction per tenant); on failure they stay for the next flush."""
+        with self._lock:
+            moves, self._moves = self._moves, {}
+        if not moves:
+            return 0
+        try:
+            by_tenant: dict[int, list[dict[str, int]]] = {}
+            for (tenant_id, enrolment_id), lesson_id in moves.items():
+                by_tenant.setdefault(tenant_id, []).append({"enrolment": enrolment_id, "lesson": lesson_id})
+            for tenant_id, rows in sorted(by_tenant.items()):
+                with tenant_sql(session_factory, tenant_id, write=True) as sql:
+                    sql.execute_many(_MOVE, rows)
+        except Exception:
+            with self._lock:
+                for key, lesson_id in moves.items():
+                    self._moves.setdefault(key, lesson_id)  # a newer move recorded meanwhile wins
+            raise
+        return len(moves)
+
+
+def apply_pending(
+    visits: LessonVisits | None, tenant_id: int, enrolment_id: int, last: int | None
+) -> int | None:
+    """The last lesson as this worker knows it: a buffered move, else what the database says."""
+    if visits is None:
+        return last
+    pending = visits.pending(tenant_id, enrolment_id)
+    return pending if pending is not None else last
