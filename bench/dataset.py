@@ -6,18 +6,27 @@ Used by `bench/http.py` and `bench/soak.py`. What it builds on an empty database
   passwords would take minutes and measures nothing), each enrolled in one to three courses with some
   lessons completed and the enrolment figures consistent with the rows;
 - per province, `bench_users` "readers" enrolled in every course, mid-course (they read lessons), and
-  `bench_users` "writers" enrolled in every course with only the first lesson done (they complete
-  lessons), plus a cohort.
-It returns what the load generators need: hosts, lesson ids and signed tokens (made with the server's
-`SECRET_KEY`, exactly what `POST /api/v1/auth/token` would return).
+  `bench_users` "writers" enrolled in every course with only the first lesson done, as most learners are
+  mid-course on a contest day (they complete lessons and take quizzes), plus a cohort;
+- per province, `quiz_takers` "quiz takers" (none unless asked: bench/http.py's quiz submission), enrolled in
+  every course with nothing completed, each with one in-progress attempt of every course's quiz, made the way
+  `POST /api/v1/quizzes/{id}/attempts` makes one (questions drawn and shuffled, the quiz's time limit), and a
+  submission body for it that answers every drawn question, about 70 % of them right.
+It returns what the load generators need: hosts, lesson ids, signed tokens (made with the server's
+`SECRET_KEY`, exactly what `POST /api/v1/auth/token` would return), the quizzes with their answer keys and the
+pre-started attempts.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import random
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -35,6 +44,28 @@ class BenchUser:
 
 
 @dataclass
+class BenchQuiz:
+    quiz_id: int
+    course_slug: str
+    max_attempts: int | None
+    # question id -> the right answer, as a learner would send it: option ids (sorted) or an accepted text
+    key: dict[str, list[str] | str]
+    # question id -> a wrong answer of the same shape
+    wrong: dict[str, list[str] | str]
+
+
+@dataclass
+class BenchAttempt:
+    """An in-progress attempt of a quiz taker, with the body that submits it (JSON, ASCII)."""
+
+    taker: int  # index into Dataset.quiz_takers
+    attempt_id: int
+    quiz_id: int
+    body: str
+    deadline: dt.datetime | None  # as stored (app.core.db.utcnow)
+
+
+@dataclass
 class Dataset:
     base_domain: str
     password: str
@@ -42,17 +73,42 @@ class Dataset:
     course_slugs: list[str]
     readers: list[BenchUser] = field(default_factory=list)
     writers: list[BenchUser] = field(default_factory=list)
+    quiz_takers: list[BenchUser] = field(default_factory=list)
+    quizzes: list[BenchQuiz] = field(default_factory=list)
+    attempts: list[BenchAttempt] = field(default_factory=list)  # interleaved: quiz takers and quizzes mixed
     counts: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
         return asdict(self)
 
 
+def answers_for(
+    quiz: BenchQuiz, question_ids: Sequence[str], rnd: random.Random, right: float = 0.7
+) -> dict[str, list[str] | str]:
+    """Answers to the questions an attempt drew: each one right with probability `right`, else wrong."""
+    return {q: (quiz.key[q] if rnd.random() < right else quiz.wrong[q]) for q in question_ids}
+
+
+def _key_and_wrong(question: Mapping[str, Any]) -> tuple[list[str] | str, list[str] | str]:
+    if question["kind"] == "short":
+        return str(question["answers"][0]), "không biết"
+    right = sorted(str(o["id"]) for o in question["options"] if o["correct"])
+    wrong = [str(o["id"]) for o in question["options"] if not o["correct"]][:1]
+    return right, wrong
+
+
 def build(
-    url: str, *, secret_key: str, learners: int = 2000, bench_users: int = 200, seed: int = 1
+    url: str,
+    *,
+    secret_key: str,
+    learners: int = 2000,
+    bench_users: int = 200,
+    quiz_takers: int = 0,
+    seed: int = 1,
 ) -> Dataset:
     """Migrate `url` (an empty database), load the dataset and return what the load generators need."""
     from sqlalchemy import func, insert, select
+    from sqlalchemy.orm import selectinload
 
     import app.models
     from app.accounts.models import User
@@ -63,6 +119,9 @@ def build(
     from app.core.security import create_access_token, hash_password
     from app.core.settings import Settings
     from app.progress.models import Enrolment, LessonProgress
+    from app.quizzes.grading import draw_questions, shuffle_options
+    from app.quizzes.models import IN_PROGRESS, Quiz, QuizAttempt
+    from app.quizzes.service import bank_of, question_to_json
     from app.seed import seed_demo
     from app.tenancy.scoping import cross_tenant
 
@@ -97,6 +156,28 @@ def build(
             lesson_ids=[lid for c in courses for lid, _ in outline[c.id] if lid not in quiz_lessons],
             course_slugs=[c.slug for c in courses],
         )
+        slugs = {c.id: c.slug for c in courses}
+        quizzes = list(
+            s.scalars(
+                select(Quiz)
+                .where(Quiz.course_id.in_(list(slugs)))
+                .options(selectinload(Quiz.questions))
+                .order_by(Quiz.id)
+            )
+        )
+        banks = {q.id: bank_of(q) for q in quizzes}
+        for quiz in quizzes:
+            pairs = {b.id: _key_and_wrong(question_to_json(b)) for b in banks[quiz.id]}
+            ds.quizzes.append(
+                BenchQuiz(
+                    quiz.id,
+                    slugs[quiz.course_id],
+                    quiz.max_attempts,
+                    key={k: v[0] for k, v in pairs.items()},
+                    wrong={k: v[1] for k, v in pairs.items()},
+                )
+            )
+        bench_quizzes = {q.quiz_id: q for q in ds.quizzes}
         now = utcnow()
         for slug in PROVINCES:
             tid = tenants[slug]
@@ -117,6 +198,7 @@ def build(
                 s.execute(select(Cohort.course_id, Cohort.id).where(Cohort.tenant_id == tid)).all()
             )
             kinds = ["learner"] * learners + ["reader"] * bench_users + ["writer"] * bench_users
+            kinds += ["quiz"] * quiz_takers
             users = []
             for i, kind in enumerate(kinds):
                 users.append(
@@ -136,15 +218,19 @@ def build(
             s.execute(insert(User), users)
             ids = dict(s.execute(select(User.username, User.id).where(User.tenant_id == tid)).all())
             enrolments = []
+            takers = {ids[f"q{i:06d}"] for i, kind in enumerate(kinds) if kind == "quiz"}
             for i, kind in enumerate(kinds):
                 uid = ids[f"{kind[0]}{i:06d}"]
                 picked = courses if kind != "learner" else rnd.sample(courses, rnd.randint(1, len(courses)))
                 for c in picked:
                     lessons = outline[c.id]
                     # Readers and writers are mid-course, as most learners are on a contest day: started
-                    # (the first lesson done), not finished. Other learners are anywhere from 0 to done.
+                    # (the first lesson done), not finished. Quiz takers have done nothing yet; other
+                    # learners are anywhere from not started to every lesson done.
                     if kind == "learner":
                         done = rnd.randint(0, len(lessons))
+                    elif kind == "quiz":
+                        done = 0
                     else:
                         done = 1 if kind == "writer" else rnd.randint(1, max(1, len(lessons) - 2))
                     enrolments.append((uid, c, lessons[:done]))
@@ -162,7 +248,7 @@ def build(
                             100, sum(1 for _, req in done if req) * 100 // max(1, c.required_lessons)
                         ),
                         "enrolled_at": now,
-                        "started_at": now if done else None,
+                        "started_at": now if done or uid in takers else None,
                         "last_lesson_id": done[-1][0] if done else None,
                         "late": False,
                     }
@@ -190,9 +276,14 @@ def build(
             for start in range(0, len(progress), 20_000):
                 s.execute(insert(LessonProgress), progress[start : start + 20_000])
             host = f"{slug}.{settings.base_domain}"
-            for kind, target in (("reader", ds.readers), ("writer", ds.writers)):
-                for i in range(bench_users):
-                    index = learners + (0 if kind == "reader" else bench_users) + i
+            first = {"reader": learners, "writer": learners + bench_users, "quiz": learners + 2 * bench_users}
+            for kind, target, count in (
+                ("reader", ds.readers, bench_users),
+                ("writer", ds.writers, bench_users),
+                ("quiz", ds.quiz_takers, quiz_takers),
+            ):
+                for i in range(count):
+                    index = first[kind] + i
                     uid = ids[f"{kind[0]}{index:06d}"]
                     token, _ = create_access_token(
                         secret=secret_key,
@@ -203,13 +294,58 @@ def build(
                         ttl_minutes=24 * 60,
                     )
                     target.append(BenchUser(host, f"{kind[0]}{index:06d}", uid, token))
+            # The quiz takers' attempts, as `service.start_attempt` makes them: one active attempt per learner
+            # and quiz is all the schema allows, hence as many takers as attempts are needed.
+            attempts, bodies = [], []
+            for taker in ds.quiz_takers[len(ds.quiz_takers) - quiz_takers :]:
+                for quiz in quizzes:
+                    drawn = draw_questions(banks[quiz.id], quiz.draw, rnd)
+                    if quiz.shuffle_options:
+                        drawn = [shuffle_options(q, rnd) for q in drawn]
+                    limit = quiz.time_limit_minutes
+                    deadline = now + dt.timedelta(minutes=limit) if limit else None
+                    attempts.append(
+                        {
+                            "tenant_id": tid,
+                            "user_id": taker.user_id,
+                            "enrolment_id": enrol_ids[(taker.user_id, quiz.course_id)],
+                            "quiz_id": quiz.id,
+                            "number": 1,
+                            "questions": [question_to_json(q) for q in drawn],
+                            "answers": {},
+                            "status": IN_PROGRESS,
+                            "started_at": now,
+                            "deadline": deadline,
+                        }
+                    )
+                    answers = answers_for(bench_quizzes[quiz.id], [q.id for q in drawn], rnd)
+                    bodies.append((taker.user_id, quiz.id, json.dumps({"answers": answers}), deadline))
+            if attempts:
+                s.execute(insert(QuizAttempt), attempts)
+                attempt_ids = dict(
+                    ((u, q), a)
+                    for a, u, q in s.execute(
+                        select(QuizAttempt.id, QuizAttempt.user_id, QuizAttempt.quiz_id).where(
+                            QuizAttempt.tenant_id == tid
+                        )
+                    ).all()
+                )
+                index_of = {u.user_id: n for n, u in enumerate(ds.quiz_takers)}
+                ds.attempts += [
+                    BenchAttempt(index_of[u], attempt_ids[(u, q)], q, body, deadline)
+                    for u, q, body, deadline in bodies
+                ]
         s.commit()
+        # Provinces, takers and quizzes mixed, so any slice of the list is a realistic mix.
+        rnd.shuffle(ds.attempts)
         ds.counts = {
             "users": s.scalar(select(func.count()).select_from(User)) or 0,
             "enrolments": s.scalar(select(func.count()).select_from(Enrolment)) or 0,
             "lesson_progress": s.scalar(select(func.count()).select_from(LessonProgress)) or 0,
             "courses": len(courses),
             "lessons": len(ds.lesson_ids),
+            "quizzes": len(ds.quizzes),
+            "open_attempts": len(ds.attempts),
         }
     engine.dispose()
     return ds

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-PG_DB = "onetouch_bench_perf"
+PG_DB = os.environ.get("BENCH_PG_DB", "onetouch_bench_perf")  # another name for concurrent runs
 REDIS_URL = "redis://127.0.0.1:6379/14"
 
 

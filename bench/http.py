@@ -1,14 +1,15 @@
 """HTTP benchmark: the production server on loopback, driven by wrk, every figure next to the bare ceiling.
 
     .venv/bin/python bench/http.py [--db sqlite|postgres] [--workers N] [--duration S] [--connections C]
-                                   [--learners N] [--only NAME,...] [--redis]
+                                   [--learners N] [--quiz-takers N] [--only NAME,...] [--redis]
 
 It builds a fresh database with `bench/dataset.py` (SQLite in a temporary folder, or the PostgreSQL database
 `onetouch_bench_perf`, created here and dropped at the end), starts `onetouch serve --workers N` with
 `ENV=production`, a random `SECRET_KEY`, `LOG_REQUESTS=false` and `BENCH_ENDPOINTS=1` (which adds the bare
 ASGI `/__bench/hello`, the ceiling), and runs wrk against each endpoint in `ENDPOINTS`. Only 127.0.0.1 is
 contacted; every wrk run has a fixed duration and a hard timeout, and the server is stopped at the end.
-See bench/README.md.
+Quiz submission submits a different pre-started attempt with every request (never one twice) and checks the
+graded rows in the database afterwards. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ if sys.path and sys.path[0] and __file__.startswith(sys.path[0].rstrip("/") + "/
     sys.path.pop(0)
 
 import argparse
+import datetime as dt
 import json
 import os
 import secrets
@@ -65,12 +67,18 @@ def ensure_wrk() -> str:
 class Endpoint:
     name: str
     method: str
-    path: str  # `{lesson}` is replaced by a random lesson id per request
+    path: (
+        str  # `{lesson}`: a random lesson id per request; `{attempt}`: the next unused attempt (users="quiz")
+    )
     auth: str | None = None  # None | "cookie" (pages) | "bearer" (API)
-    users: str = "readers"  # whose tokens: "readers" (enrolled, read) or "writers" (enrolled, complete)
-    body: str = ""  # `{username}` and `{password}` are replaced per request
+    # Whose tokens: "readers" (enrolled, read), "writers" (enrolled, complete), or "quiz": each request takes
+    # the next of the dataset's pre-started attempts, never one twice, with its taker's token and answers.
+    users: str = "readers"
+    body: str = ""  # form body; `{username}` and `{password}` are replaced per request (users="quiz": JSON)
     connections: int | None = None  # override --connections (sign-in is argon2-bound by design)
 
+
+QUIZ_TAKERS = 700  # per province: 3 provinces x 3 quizzes x 700 = 6,300 attempts, one per submission
 
 # The endpoints measured, in order. The first is the ceiling every other figure is divided by.
 ENDPOINTS: list[Endpoint] = [
@@ -90,32 +98,59 @@ ENDPOINTS: list[Endpoint] = [
         body="username={username}&password={password}",
         connections=16,
     ),
-    # QUIZ: add quiz submission here once quizzes exist, e.g.
-    # Endpoint("quiz submit (POST)", "POST", "/api/v1/attempts/{attempt}/submit", auth="bearer",
-    #          users="writers", body='{"answers": {...}}'),
+    # Each request submits (and the server grades and stores) a different in-progress attempt.
+    Endpoint("quiz submit (POST)", "POST", "/api/v1/attempts/{attempt}/submit", auth="bearer", users="quiz"),
 ]
 
 LUA = r"""
 local users = %(users)s
 local lessons = %(lessons)s
+-- Pre-started attempts {taker index in users, attempt id, JSON body}; empty unless the endpoint is "quiz".
+-- Thread t (0-based) of n takes attempts[base + t + k*n + 1] for its k-th request (k = 0, 1, ...): disjoint
+-- per thread, each used once. `base` skips those an earlier run (the warm-up) may have used.
+local attempts = %(attempts)s
+local base, nthreads = %(base)d, %(threads)d
 local method, path_t, auth, body_t, password = %(method)s, %(path)s, %(auth)s, %(body)s, %(password)s
-local counter = 0
+
+tid = 0        -- set per thread by setup()
+used = 0       -- attempts this thread has taken
+exhausted = 0  -- requests made after this thread's share ran out (sent to a 404: counted as errors)
+local threads = {}
+
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
 
 function init(args)
-  math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+  math.randomseed(os.time() + math.floor(os.clock() * 1000000) + tid)
 end
 
 function request()
-  local u = users[math.random(#users)]
-  local path = string.gsub(path_t, "{lesson}", tostring(lessons[math.random(#lessons)]))
+  local u, path, body
+  if #attempts > 0 then
+    local i = base + tid + used * nthreads + 1
+    if i > #attempts then
+      exhausted = exhausted + 1
+      u, path = users[1], "/api/v1/attempts/0/submit"
+    else
+      used = used + 1
+      local a = attempts[i]
+      u, path, body = users[a[1]], string.gsub(path_t, "{attempt}", tostring(a[2])), a[3]
+    end
+  else
+    u = users[math.random(#users)]
+    path = string.gsub(path_t, "{lesson}", tostring(lessons[math.random(#lessons)]))
+  end
   local headers = { ["Host"] = u[1] }
   if auth == "cookie" then
     headers["Cookie"] = "ot_session=" .. u[2]
   elseif auth == "bearer" then
     headers["Authorization"] = "Bearer " .. u[2]
   end
-  local body = nil
-  if body_t ~= "" then
+  if body ~= nil then
+    headers["Content-Type"] = "application/json"
+  elseif body_t ~= "" then
     body = string.gsub(string.gsub(body_t, "{username}", u[3]), "{password}", password)
     headers["Content-Type"] = "application/x-www-form-urlencoded"
   end
@@ -124,11 +159,16 @@ end
 
 function done(summary, latency, requests)
   local e = summary.errors
+  local most, out = 0, 0
+  for _, t in ipairs(threads) do
+    most = math.max(most, t:get("used"))
+    out = out + t:get("exhausted")
+  end
   io.write(string.format(
     "BENCHJSON {\"requests\": %%d, \"duration_us\": %%d, \"p50_us\": %%d, \"p99_us\": %%d, " ..
-    "\"non2xx3xx\": %%d, \"socket_errors\": %%d}\n",
+    "\"non2xx3xx\": %%d, \"socket_errors\": %%d, \"next_base\": %%d, \"exhausted\": %%d}\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.status, e.connect + e.read + e.write + e.timeout))
+    e.status, e.connect + e.read + e.write + e.timeout, base + nthreads * most, out))
 end
 """
 
@@ -137,8 +177,9 @@ def lua_string(value: str) -> str:
     return json.dumps(value)  # a JSON string literal is a valid Lua string literal for this ASCII content
 
 
-def write_lua(path: Path, ep: Endpoint, ds: dataset.Dataset) -> None:
-    pool = ds.readers if ep.users == "readers" else ds.writers
+def write_lua(path: Path, ep: Endpoint, ds: dataset.Dataset, *, threads: int, base: int = 0) -> None:
+    pool = {"readers": ds.readers, "writers": ds.writers, "quiz": ds.quiz_takers}[ep.users]
+    attempts = ds.attempts if ep.users == "quiz" else []
     users = (
         "{"
         + ",".join(f"{{{lua_string(u.host)},{lua_string(u.token)},{lua_string(u.username)}}}" for u in pool)
@@ -149,6 +190,11 @@ def write_lua(path: Path, ep: Endpoint, ds: dataset.Dataset) -> None:
         % {
             "users": users,
             "lessons": "{" + ",".join(str(i) for i in ds.lesson_ids) + "}",
+            "attempts": "{"
+            + ",".join(f"{{{a.taker + 1},{a.attempt_id},{lua_string(a.body)}}}" for a in attempts)
+            + "}",
+            "base": base,
+            "threads": threads,
             "method": lua_string(ep.method),
             "path": lua_string(ep.path),
             "auth": lua_string(ep.auth or ""),
@@ -173,6 +219,37 @@ def run_wrk(port: int, script: Path, *, duration: int, connections: int, threads
     return data
 
 
+def check_deadline(ds: dataset.Dataset, duration: int) -> None:
+    """Refuse to measure late attempts: past its deadline (and grace) a submission is graded differently."""
+    deadlines = [a.deadline for a in ds.attempts if a.deadline is not None]
+    if deadlines:
+        left = (min(deadlines) - dt.datetime.now(dt.UTC)).total_seconds()
+        if left < duration + 2 + 30:
+            raise SystemExit(
+                f"the quiz attempts reach their time limit in {left:.0f} s, before the run ends: "
+                "use a shorter --duration or fewer endpoints"
+            )
+
+
+def check_quiz_rows(url: str, ds: dataset.Dataset, warm: dict[str, float], run: dict[str, float]) -> str:
+    """What the quiz submissions left in the database, against what wrk saw answered 2xx."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        # Only the quiz takers have attempts in this benchmark: the dataset's, graded or still open.
+        rows = dict(conn.execute(text("SELECT status, count(*) FROM quiz_attempt GROUP BY status")).all())
+    engine.dispose()
+    answered = sum(int(x["requests"] - x["non2xx3xx"]) for x in (warm, run))
+    taken = min(int(run["next_base"]), len(ds.attempts))
+    return (
+        f"quiz submit: {answered} answered 2xx (warm-up + run), {rows.get('submitted', 0)} attempts graded "
+        f"and stored (target: at least as many, at most the {taken} taken; the rest were in flight at the "
+        f"end), {rows.get('timed_out', 0)} timed out (target 0), {len(ds.attempts) - taken} of "
+        f"{len(ds.attempts)} left unused, {int(warm['exhausted'] + run['exhausted'])} requests found none"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
@@ -181,6 +258,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--connections", type=int, default=100)
     p.add_argument("--threads", type=int, default=2, help="wrk threads")
     p.add_argument("--learners", type=int, default=2000, help="learners per province")
+    p.add_argument(
+        "--quiz-takers",
+        type=int,
+        default=QUIZ_TAKERS,
+        help="quiz takers per province, each with one open attempt per quiz (the quiz submission's supply)",
+    )
     p.add_argument("--only", default="", help="comma-separated name prefixes (the ceiling always runs)")
     p.add_argument("--redis", action="store_true", help=f"set REDIS_URL={REDIS_URL} (shared caches)")
     p.add_argument("--json", type=Path, help="also write the results here")
@@ -196,21 +279,29 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="onetouch-bench-") as d, database(args.db, Path(d)) as url:
         tmp = Path(d)
         t0 = time.perf_counter()
-        ds = dataset.build(url, secret_key=secret, learners=args.learners)
+        takers = args.quiz_takers if any(e.users == "quiz" for e in endpoints) else 0
+        ds = dataset.build(url, secret_key=secret, learners=args.learners, quiz_takers=takers)
         print(f"dataset: {ds.counts} in {time.perf_counter() - t0:.1f} s", flush=True)
         port = free_port()
         env = server_env(url, secret, tmp, args.redis)
         results: list[tuple[Endpoint, dict[str, float]]] = []
+        quiz_check: str | None = None
         with server(env, args.workers, port, tmp / "server.log"):
             for ep in endpoints:
                 script = tmp / "bench.lua"
-                write_lua(script, ep, ds)
                 conns = ep.connections or args.connections
-                run_wrk(port, script, duration=2, connections=conns, threads=args.threads)  # warm-up
+                if ep.users == "quiz":
+                    check_deadline(ds, args.duration)
+                write_lua(script, ep, ds, threads=args.threads)
+                warm = run_wrk(port, script, duration=2, connections=conns, threads=args.threads)
+                # The measured run takes the attempts the warm-up left (a new Lua state counts from `base`).
+                write_lua(script, ep, ds, threads=args.threads, base=int(warm["next_base"]))
                 r = run_wrk(port, script, duration=args.duration, connections=conns, threads=args.threads)
                 r["connections"] = conns
                 results.append((ep, r))
                 print(f"  {ep.name:28} {r['rps']:9.0f} req/s", flush=True)
+                if ep.users == "quiz":
+                    quiz_check = check_quiz_rows(url, ds, warm, r)
         log_tail = (tmp / "server.log").read_text(errors="replace").splitlines()[-5:]
     ceiling = results[0][1]["rps"]
     print()
@@ -225,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{ep.name:30} {r['rps']:9.0f} {r['p50_us'] / 1000:8.1f} {r['p99_us'] / 1000:8.1f} "
             f"{r['rps'] / ceiling:7.1%} {int(r['connections']):5d} {errors:7d}"
         )
+    if quiz_check:
+        print(quiz_check)
     if any(r["non2xx3xx"] for _, r in results):
         print("server log tail:", *log_tail, sep="\n  ")
     if args.json:

@@ -1,13 +1,17 @@
-"""Load soak: simulated learners sign in, read lessons and complete them, against several workers.
+"""Load soak: simulated learners sign in, read and complete lessons, take quizzes, against several workers.
 
     .venv/bin/python bench/soak.py [--learners 200] [--seconds 60] [--workers 2] [--db sqlite|postgres]
                                    [--redis]
 
 Each learner is a thread with its own keep-alive connection: it signs in (POST /api/v1/auth/token, argon2id
 like a real sign-in), then loops: read a lesson page (HTML, with the session cookie), read it through the
-API, mark it complete, with a short think time. At the end it prints errors (target: zero), throughput and
-latency per kind, and compares the completions the server acknowledged (200) with the rows found in the
-database (target: equal). Only 127.0.0.1 is contacted; the run stops by itself after `--seconds`.
+API, mark it complete, with a short think time; after its first lesson and every third one after that it
+also takes a quiz: starts an attempt (POST /api/v1/quizzes/{id}/attempts), thinks, and submits answers to
+the questions it drew, about 70 % of them right (POST /api/v1/attempts/{id}/submit), within the quiz's
+attempt limit. At the end it prints errors (target: zero), throughput and latency per kind, and compares
+the completions and the quiz submissions the server acknowledged (200) with the rows found in the database
+(target: equal; a submission counts as found when its attempt is stored as submitted with the score and
+verdict the server answered). Only 127.0.0.1 is contacted; the run stops by itself after `--seconds`.
 """
 
 from __future__ import annotations
@@ -37,19 +41,29 @@ sys.path.append(str(ROOT / "bench"))
 import dataset  # noqa: E402
 from harness import REDIS_URL, database, free_port, server, server_env  # noqa: E402
 
-# QUIZ: once quizzes exist, add "start attempt + submit" to Learner.step and count acknowledged submissions.
+QUIZ_EVERY = 3  # lessons between two quiz attempts (the first comes after the first lesson)
 
 
 class Learner(threading.Thread):
     def __init__(
-        self, port: int, user: dataset.BenchUser, password: str, lessons: list[int], until: float
+        self,
+        port: int,
+        user: dataset.BenchUser,
+        password: str,
+        lessons: list[int],
+        quizzes: list[dataset.BenchQuiz],
+        until: float,
     ) -> None:
         super().__init__(daemon=True)
         self.port, self.user, self.password, self.lessons, self.until = port, user, password, lessons, until
+        self.quizzes = quizzes
         self.rnd = random.Random(user.user_id)
         self.timings: dict[str, list[float]] = defaultdict(list)
         self.errors: Counter[str] = Counter()
         self.acknowledged: set[tuple[int, int]] = set()
+        # (attempt id, score, passed) of every submission answered 200
+        self.submissions: set[tuple[int, int, bool]] = set()
+        self.attempts_started: Counter[int] = Counter()  # quiz id -> attempts started (201)
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
     def call(
@@ -81,6 +95,7 @@ class Learner(threading.Thread):
         bearer = {"Authorization": f"Bearer {token}"}
         cookie = {"Cookie": f"ot_session={token}"}
         position = self.rnd.randrange(len(self.lessons))
+        steps = 0
         while time.monotonic() < self.until:
             lesson = self.lessons[position % len(self.lessons)]
             position += 1
@@ -89,7 +104,35 @@ class Learner(threading.Thread):
             if self.call("complete", "POST", f"/api/v1/lessons/{lesson}/complete", bearer) == 200:
                 self.acknowledged.add((self.user.user_id, lesson))
             time.sleep(self.rnd.uniform(0.05, 0.25))  # reading time, compressed
+            steps += 1
+            if steps % QUIZ_EVERY == 1 and time.monotonic() < self.until:
+                self.take_quiz(bearer)
         self.conn.close()
+
+    def take_quiz(self, bearer: dict[str, str]) -> None:
+        """Start an attempt of a quiz with attempts left, answer what it drew, submit."""
+        left = [
+            q
+            for q in self.quizzes
+            if q.max_attempts is None or self.attempts_started[q.quiz_id] < q.max_attempts
+        ]
+        if not left:
+            return
+        quiz = self.rnd.choice(left)
+        status = self.call("quiz start", "POST", f"/api/v1/quizzes/{quiz.quiz_id}/attempts", bearer)
+        if status == 201:
+            self.attempts_started[quiz.quiz_id] += 1
+        if status not in (200, 201):  # 200: the active attempt a failed submission left
+            return
+        attempt = json.loads(self.last)
+        answers = dataset.answers_for(quiz, [q["id"] for q in attempt["questions"]], self.rnd)
+        time.sleep(self.rnd.uniform(0.2, 0.5))  # answering time, compressed
+        body = json.dumps({"answers": answers})
+        json_bearer = {**bearer, "Content-Type": "application/json"}
+        path = f"/api/v1/attempts/{attempt['id']}/submit"
+        if self.call("quiz submit", "POST", path, json_bearer, body) == 200:
+            result = json.loads(self.last)
+            self.submissions.add((int(attempt["id"]), int(result["score"]), bool(result["passed"])))
 
 
 def stored_completions(url: str) -> set[tuple[int, int]]:
@@ -105,6 +148,18 @@ def stored_completions(url: str) -> set[tuple[int, int]]:
         ).all()
     engine.dispose()
     return {(int(u), int(lesson)) for u, lesson in rows}
+
+
+def stored_submissions(url: str) -> set[tuple[int, int, bool]]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT id, score, passed FROM quiz_attempt WHERE status = 'submitted'")
+        ).all()
+    engine.dispose()
+    return {(int(a), int(score), bool(passed)) for a, score, passed in rows}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -133,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
             start = time.monotonic()
             until = start + args.seconds
             learners = [
-                Learner(port, u, ds.password, ds.lesson_ids, until) for u in ds.writers[: args.learners]
+                Learner(port, u, ds.password, ds.lesson_ids, ds.quizzes, until)
+                for u in ds.writers[: args.learners]
             ]
             for learner in learners:
                 learner.start()
@@ -141,14 +197,17 @@ def main(argv: list[str] | None = None) -> int:
                 learner.join(timeout=args.seconds + 120)
             elapsed = time.monotonic() - start
         stored = stored_completions(url) - before
+        stored_quiz = stored_submissions(url)
     timings: dict[str, list[float]] = defaultdict(list)
     errors: Counter[str] = Counter()
     acknowledged: set[tuple[int, int]] = set()
+    submissions: set[tuple[int, int, bool]] = set()
     for learner in learners:
         for kind, values in learner.timings.items():
             timings[kind].extend(values)
         errors.update(learner.errors)
         acknowledged |= learner.acknowledged
+        submissions |= learner.submissions
     total = sum(len(v) for v in timings.values())
     print(
         f"\nsoak: {len(learners)} learners, {args.seconds} s, db={args.db}, workers={args.workers}, "
@@ -169,7 +228,14 @@ def main(argv: list[str] | None = None) -> int:
         f"completions acknowledged: {len(acknowledged)} distinct; found in the database: "
         f"{len(acknowledged & stored)}; missing: {len(lost)}"
     )
-    return 1 if lost or errors else 0
+    lost_quiz = submissions - stored_quiz
+    print(
+        f"quiz submissions acknowledged: {len(submissions)} "
+        f"({sum(1 for s in submissions if s[2])} passed); found in the database with the same score: "
+        f"{len(submissions & stored_quiz)}; missing: {len(lost_quiz)}; submitted attempts stored in all: "
+        f"{len(stored_quiz)}"
+    )
+    return 1 if lost or lost_quiz or errors else 0
 
 
 if __name__ == "__main__":

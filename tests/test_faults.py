@@ -2,8 +2,9 @@
 
 Runs its own PostgreSQL cluster (initdb into a temporary folder, a spare port, its own socket folder; as
 the `postgres` OS user when run as root), never the shared server. Two uvicorn workers serve the app;
-threads complete lessons and sign in while the cluster is stopped with `pg_ctl stop -m immediate` (a
-crash) and started again. A missing `initdb` fails in CI (which has PostgreSQL) and skips elsewhere.
+threads complete lessons, take quizzes (start an attempt, submit answers) and sign in while the cluster is
+stopped with `pg_ctl stop -m immediate` (a crash) and started again. A missing `initdb` fails in CI (which
+has PostgreSQL) and skips elsewhere.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,13 +101,20 @@ def cluster() -> Iterator[Cluster]:
 
 
 def http(
-    method: str, port: int, path: str, host: str, *, token: str = "", body: bytes | None = None
+    method: str,
+    port: int,
+    path: str,
+    host: str,
+    *,
+    token: str = "",
+    body: bytes | None = None,
+    content_type: str = "application/x-www-form-urlencoded",
 ) -> tuple[int, str]:
     headers = {"Host": host}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     if body is not None:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        headers["Content-Type"] = content_type
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=20) as r:  # noqa: S310 - loopback only
@@ -151,6 +160,8 @@ def test_database_outage_answers_503_recovers_and_loses_no_acknowledged_write(cl
         # (answered at, user id, lesson id, status, body, sent at)
         completions: list[tuple[float, int, int, int, str, float]] = []
         sign_ins: list[tuple[float, int, str]] = []
+        # (answered at, "start" | "submit", attempt id (0 for a start), status, body, sent at)
+        quiz_calls: list[tuple[float, str, int, int, str, float]] = []
 
         def complete_lessons(seed: int) -> None:
             rnd = random.Random(seed)
@@ -175,12 +186,68 @@ def test_database_outage_answers_503_recovers_and_loses_no_acknowledged_write(cl
                     sign_ins.append((time.monotonic(), status, body))
                 time.sleep(0.1)
 
+        def take_quizzes(seed: int, users: list[dataset.BenchUser]) -> None:
+            """Start an attempt, answer what it drew (some right), submit; never past an attempt limit."""
+            rnd = random.Random(seed)
+            pairs = [(u, q) for u in users for q in ds.quizzes]
+            rnd.shuffle(pairs)
+            # Attempts that may exist per (user, quiz): a start answered 201, or not answered 2xx (the attempt
+            # may have been made all the same). Counting those too keeps every start within the limit.
+            used: Counter[tuple[int, int]] = Counter()
+            spent: set[tuple[int, int]] = set()
+            i = 0
+            while not stop.is_set() and len(spent) < len(pairs):
+                user, quiz = pairs[i % len(pairs)]
+                i += 1
+                pair = (user.user_id, quiz.quiz_id)
+                if pair in spent:
+                    continue
+                sent = time.monotonic()
+                path = f"/api/v1/quizzes/{quiz.quiz_id}/attempts"
+                status, body = http("POST", port, path, user.host, token=user.token)
+                with lock:
+                    quiz_calls.append((time.monotonic(), "start", 0, status, body, sent))
+                if status != 200:  # 200 is the attempt a failed submission left active
+                    used[pair] += 1
+                    if quiz.max_attempts is not None and used[pair] >= quiz.max_attempts:
+                        spent.add(pair)
+                if status not in (200, 201):
+                    time.sleep(0.05)
+                    continue
+                attempt = json.loads(body)
+                answers = dataset.answers_for(quiz, [q["id"] for q in attempt["questions"]], rnd)
+                payload = json.dumps({"answers": answers}).encode()
+                sent = time.monotonic()
+                path = f"/api/v1/attempts/{attempt['id']}/submit"
+                status, body = http(
+                    "POST",
+                    port,
+                    path,
+                    user.host,
+                    token=user.token,
+                    body=payload,
+                    content_type="application/json",
+                )
+                with lock:
+                    quiz_calls.append((time.monotonic(), "submit", int(attempt["id"]), status, body, sent))
+                if status != 200:
+                    time.sleep(0.05)
+
         threads = [threading.Thread(target=complete_lessons, args=(i,)) for i in range(6)]
         threads.append(threading.Thread(target=sign_in))
+        # Readers take the quizzes (the completing threads use the writers), each thread its own readers.
+        threads += [threading.Thread(target=take_quizzes, args=(i, ds.readers[i::2])) for i in range(2)]
         for t in threads:
             t.start()
         try:
             time.sleep(2.0)
+            # A quiz takes two requests: on a loaded machine, give the first submission time to be answered.
+            settle = time.monotonic() + 20
+            while time.monotonic() < settle:
+                with lock:
+                    if any(c[1] == "submit" and c[3] == 200 for c in quiz_calls):
+                        break
+                time.sleep(0.1)
             cluster.stop("immediate")  # a crash, with requests in flight
             down_at = time.monotonic()
             time.sleep(1.0)
@@ -197,6 +264,15 @@ def test_database_outage_answers_503_recovers_and_loses_no_acknowledged_write(cl
                     recent = [c for c in completions if c[0] > up_at and c[3] == 200]
                 if recent and http("GET", port, "/readyz", "localhost")[0] == 200:
                     recovered_at = time.monotonic()
+                    break
+                time.sleep(0.1)
+            # Quizzes work again too: a submission sent after the restart and acknowledged.
+            quiz_back = None
+            while recovered_at is not None and time.monotonic() < up_at + RECOVERY_LIMIT_SECONDS:
+                with lock:
+                    back = any(c[1] == "submit" and c[3] == 200 and c[5] > up_at for c in quiz_calls)
+                if back:
+                    quiz_back = time.monotonic()
                     break
                 time.sleep(0.1)
             time.sleep(1.0)
@@ -218,9 +294,24 @@ def test_database_outage_answers_503_recovers_and_loses_no_acknowledged_write(cl
         assert statuses <= {200, 503}, sorted(statuses)
         assert {s[1] for s in sign_ins} <= {200, 503}, sorted({s[1] for s in sign_ins})
         assert any(c[3] == 200 and c[0] < down_at for c in completions)
+        # Quizzes alike: 503 while the database is down, never a 500, never an attempt limit reached.
+        quiz_during = [c for c in quiz_calls if down_at < c[5] and c[0] < restart_at]
+        assert quiz_during, "no quiz request was made during the outage"
+        assert {c[3] for c in quiz_during} <= {503}, sorted({c[3] for c in quiz_during})
+        assert {c[3] for c in quiz_calls if c[1] == "start"} <= {200, 201, 503}
+        assert {c[3] for c in quiz_calls if c[1] == "submit"} <= {200, 503}
+        assert any(c[1] == "submit" and c[3] == 200 and c[0] < down_at for c in quiz_calls)
+        assert quiz_back is not None, "no quiz submission was acknowledged after the database came back"
 
         # Every acknowledged completion is in the database.
         acknowledged = {(c[1], c[2]) for c in completions if c[3] == 200}
+        # Every acknowledged quiz submission is stored: graded, with the score and verdict it answered.
+        submitted = {
+            (c[2], int(result["score"]), bool(result["passed"]))
+            for c in quiz_calls
+            if c[1] == "submit" and c[3] == 200
+            for result in [json.loads(c[4])]
+        }
         engine = create_engine(cluster.url)
         with engine.connect() as conn:
             stored = set(
@@ -231,13 +322,24 @@ def test_database_outage_answers_503_recovers_and_loses_no_acknowledged_write(cl
                     )
                 ).all()
             )
+            stored_quiz = {
+                (int(a), int(score), bool(passed))
+                for a, score, passed in conn.execute(
+                    text("SELECT id, score, passed FROM quiz_attempt WHERE status = 'submitted'")
+                ).all()
+            }
         engine.dispose()
         lost = acknowledged - {(u, lesson) for u, lesson in stored}
         assert not lost, f"{len(lost)} acknowledged completions are missing: {sorted(lost)[:5]}"
+        lost_quiz = submitted - stored_quiz
+        assert not lost_quiz, (
+            f"{len(lost_quiz)} acknowledged quiz submissions are missing: {sorted(lost_quiz)[:5]}"
+        )
         print(
             f"\ncompletions: {len(completions)} ({len(acknowledged)} distinct acknowledged), "
-            f"during the outage: {len(during)} answered 503; recovered "
-            f"{recovered_at - up_at:.1f} s after the database restarted"
+            f"during the outage: {len(during)} answered 503; quiz requests: {len(quiz_calls)} "
+            f"({len(submitted)} submissions acknowledged, {len(quiz_during)} answered 503 in the outage); "
+            f"recovered {recovered_at - up_at:.1f} s after the database restarted"
         )
     finally:
         if server.poll() is None:
