@@ -259,6 +259,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2, help="wrk threads")
     p.add_argument("--learners", type=int, default=2000, help="learners per province")
     p.add_argument(
+        "--bench-users",
+        type=int,
+        default=2000,
+        help="readers and writers per province: enough that writers do not run out of lessons to complete "
+        "(a writer finishes a course after a few; the course's last lesson takes the general path)",
+    )
+    p.add_argument(
         "--quiz-takers",
         type=int,
         default=QUIZ_TAKERS,
@@ -280,7 +287,9 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(d)
         t0 = time.perf_counter()
         takers = args.quiz_takers if any(e.users == "quiz" for e in endpoints) else 0
-        ds = dataset.build(url, secret_key=secret, learners=args.learners, quiz_takers=takers)
+        ds = dataset.build(
+            url, secret_key=secret, learners=args.learners, bench_users=args.bench_users, quiz_takers=takers
+        )
         print(f"dataset: {ds.counts} in {time.perf_counter() - t0:.1f} s", flush=True)
         port = free_port()
         env = server_env(url, secret, tmp, args.redis)

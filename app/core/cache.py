@@ -70,16 +70,6 @@ def cached(cache: Cache | None, namespace: str, key: str, loader: Callable[[], T
     return value
 
 
-def peek(cache: Cache | None, namespace: str, key: str) -> Any | None:
-    """The value for `key` in the namespace's current version, if cached; never loads anything."""
-    if cache is None:
-        return None
-    version = cache.version(namespace)
-    if version is None:
-        return None
-    return cache.get(f"{namespace}:{version}:{key}")
-
-
 class MemoryCache:
     """In-process: right for one worker. Bounded; expired and old-version entries are dropped when full."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
+import weakref
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -102,13 +103,14 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.close()
 
     # Writers of this process queue on a Python lock before BEGIN IMMEDIATE: released, it wakes the next
     # writer at once, where SQLite's busy handler polls with sleeps of up to 100 ms (under a burst of lesson
     # completions most of the time went to those sleeps). Other processes still queue on SQLite's lock.
     writer_lock = threading.Lock()
+    _WRITER_LOCKS[engine] = writer_lock
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -149,6 +151,13 @@ def _release_writer(conn: Any) -> None:
 
 
 _WRITER_LOCK = "onetouch_writer_lock"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+
+
+def writer_lock(engine: Engine) -> threading.Lock | None:
+    """The lock this process's SQLite writers queue on (None on PostgreSQL): for writes outside the ORM."""
+    return _WRITER_LOCKS.get(engine)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -2,13 +2,13 @@
 
 Everywhere else the ORM scopes every statement to the session's tenant (`app/tenancy/scoping.py`). The lesson
 page, the lesson API and lesson completion run millions of times a day and the ORM costs them ~1 ms per
-statement on a small server, so they run a few fixed statements through a SQLAlchemy `Connection` instead.
-Tenant isolation stays enforced in one place for them too:
+statement on a small server, so they run a few fixed statements straight through the database driver
+instead. Tenant isolation stays enforced in one place for them too:
 
 - a statement is a `ScopedSQL`, which refuses (at import time) any table in FROM/JOIN/INTO/UPDATE that is
   not filtered on `<alias>.tenant_id = :tenant` (or, for INSERT, does not write `tenant_id` from `:tenant`);
-- `TenantSQL` is the only way to run one, and it binds `:tenant` itself from the request's resolved tenant,
-  so a caller cannot forget or pass another tenant's id.
+- `TenantCursor` is the only way to run one, and it binds `:tenant` itself from the request's resolved
+  tenant, so a caller cannot forget or pass another tenant's id.
 
 Statements use `:name` placeholders; PostgreSQL's driver gets `%(name)s`.
 """
@@ -16,13 +16,15 @@ Statements use `:name` placeholders; PostgreSQL's driver gets `%(name)s`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.db import SQLITE_BUSY_TIMEOUT_MS, writer_lock
 
 _TABLE = re.compile(r"\b(FROM|JOIN|UPDATE)\s+([a-z_]+)(?:\s+(?:AS\s+)?([a-z_]+))?", re.IGNORECASE)
 _INSERT = re.compile(r"\bINSERT\s+INTO\s+([a-z_]+)\s*\(([^)]*)\)\s*VALUES\s*\(([^)]*)\)", re.IGNORECASE)
@@ -51,63 +53,48 @@ class ScopedSQL:
         return self.pyformat if dialect == "postgresql" else self.sql
 
 
-class TenantSQL:
-    """Runs `ScopedSQL` statements on one connection, always with the request's tenant bound as `:tenant`."""
-
-    def __init__(self, conn: Connection, tenant_id: int) -> None:
-        self.conn = conn
-        self.tenant_id = tenant_id
-        self.dialect = conn.dialect.name
-
-    def execute(self, stmt: ScopedSQL, **params: Any) -> CursorResult[Any]:
-        if "tenant" in params:
-            raise ValueError("`tenant` is bound by TenantSQL itself")
-        bound: Mapping[str, Any] = {**params, "tenant": self.tenant_id}
-        return self.conn.exec_driver_sql(stmt.text_for(self.dialect), bound)
-
-    def execute_many(self, stmt: ScopedSQL, rows: list[dict[str, Any]]) -> None:
-        if any("tenant" in row for row in rows):
-            raise ValueError("`tenant` is bound by TenantSQL itself")
-        if rows:
-            bound = [{**row, "tenant": self.tenant_id} for row in rows]
-            self.conn.exec_driver_sql(stmt.text_for(self.dialect), bound)  # type: ignore[arg-type]
+class Busy(Exception):
+    """`nowait=True` and another writer holds the lock: try again where waiting is allowed."""
 
 
-class TenantReader:
-    """Runs `ScopedSQL` reads straight through the driver (no SQLAlchemy result objects) for `tenant_id`.
-
-    The cheapest read there is: a pooled driver connection, one cursor, tuples back. Used where a page view
-    must cost as little as possible (app/progress/hot.py); writes go through `tenant_sql`.
-    """
+class TenantCursor:
+    """Runs `ScopedSQL` statements through a driver connection, always with `:tenant` bound to one tenant."""
 
     def __init__(self, dbapi_connection: Any, tenant_id: int, dialect: str) -> None:
         self._conn = dbapi_connection
         self.tenant_id = tenant_id
         self.dialect = dialect
 
-    def rows(self, stmt: ScopedSQL, **params: Any) -> list[tuple[Any, ...]]:
+    def _params(self, params: dict[str, Any]) -> dict[str, Any]:
         if "tenant" in params:
-            raise ValueError("`tenant` is bound by TenantReader itself")
+            raise ValueError("`tenant` is bound by TenantCursor itself")
+        return {**params, "tenant": self.tenant_id}
+
+    def rows(self, stmt: ScopedSQL, **params: Any) -> list[tuple[Any, ...]]:
+        """The statement's rows (a SELECT, or a write with RETURNING)."""
         cursor = self._conn.cursor()
         try:
-            cursor.execute(stmt.text_for(self.dialect), {**params, "tenant": self.tenant_id})
+            cursor.execute(stmt.text_for(self.dialect), self._params(params))
             return [tuple(row) for row in cursor.fetchall()]
         finally:
             cursor.close()
 
+    def run(self, stmt: ScopedSQL, **params: Any) -> int:
+        """A write; the number of rows it changed."""
+        cursor = self._conn.cursor()
+        try:
+            cursor.execute(stmt.text_for(self.dialect), self._params(params))
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
 
-@contextmanager
-def tenant_reader(session_factory: sessionmaker[Session], tenant_id: int) -> Iterator[TenantReader]:
-    """Read-only access for `tenant_id`; the connection goes back to the pool (rolled back) afterwards."""
-    bind = bind_of(session_factory)
-    if isinstance(bind, Connection):  # the test suite: read inside its transaction
-        yield TenantReader(bind.connection.dbapi_connection, tenant_id, bind.dialect.name)
-        return
-    pooled = bind.raw_connection()
-    try:
-        yield TenantReader(pooled.dbapi_connection, tenant_id, bind.dialect.name)
-    finally:
-        pooled.close()
+    def run_many(self, stmt: ScopedSQL, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            cursor = self._conn.cursor()
+            try:
+                cursor.executemany(stmt.text_for(self.dialect), [self._params(row) for row in rows])
+            finally:
+                cursor.close()
 
 
 def bind_of(session_factory: sessionmaker[Session]) -> Engine | Connection:
@@ -122,22 +109,83 @@ def dialect_of(session_factory: sessionmaker[Session]) -> str:
 
 
 @contextmanager
-def tenant_sql(
-    session_factory: sessionmaker[Session], tenant_id: int, *, write: bool = False
-) -> Iterator[TenantSQL]:
-    """A transaction on the app's database for `tenant_id`: committed when the block ends, else rolled back.
+def tenant_reader(session_factory: sessionmaker[Session], tenant_id: int) -> Iterator[TenantCursor]:
+    """Read-only access for `tenant_id`; the connection goes back to the pool (rolled back) afterwards."""
+    bind = bind_of(session_factory)
+    if isinstance(bind, Connection):  # the test suite: read inside its transaction
+        yield TenantCursor(bind.connection.dbapi_connection, tenant_id, bind.dialect.name)
+        return
+    pooled = bind.raw_connection()
+    try:
+        yield TenantCursor(pooled.dbapi_connection, tenant_id, bind.dialect.name)
+    finally:
+        pooled.close()
 
-    `write=True` takes SQLite's write lock up front (BEGIN IMMEDIATE, queued on the process's writer lock,
-    `app/core/db.py`). Where the app's sessions are bound to one connection (the test suite's rolled-back
-    transaction), the block is a savepoint on it.
+
+@contextmanager
+def tenant_writer(
+    session_factory: sessionmaker[Session], tenant_id: int, *, nowait: bool = False
+) -> Iterator[TenantCursor]:
+    """A write transaction for `tenant_id`: committed when the block ends, rolled back if it raises.
+
+    On SQLite it queues on the process's writer lock and takes the database's write lock up front (BEGIN
+    IMMEDIATE), as every ORM write does (`app/core/db.py`). `nowait=True` raises `Busy` at once instead of
+    queueing, for a caller on the event loop, which must never wait for a lock. Where the app's sessions are
+    bound to one connection (the test suite's transaction), the block is a savepoint on it.
     """
     bind = bind_of(session_factory)
+    dialect = bind.dialect.name
     if isinstance(bind, Connection):
-        with bind.begin_nested():
-            yield TenantSQL(bind, tenant_id)
+        dbapi = bind.connection.dbapi_connection
+        with _savepoint(dbapi):
+            yield TenantCursor(dbapi, tenant_id, dialect)
         return
-    with bind.connect() as conn:
-        if write:
-            conn = conn.execution_options(sqlite_immediate=True)
-        with conn.begin():
-            yield TenantSQL(conn, tenant_id)
+    lock = writer_lock(bind)
+    if lock is not None and not (lock.acquire(blocking=False) if nowait else lock.acquire(timeout=30)):
+        if nowait:
+            raise Busy
+        raise sqlite3.OperationalError("database is locked")
+    try:
+        pooled = bind.raw_connection()
+        try:
+            conn: Any = pooled.dbapi_connection
+            if dialect == "sqlite":
+                _begin_immediate(conn, nowait=nowait)
+            try:
+                yield TenantCursor(conn, tenant_id, dialect)
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+        finally:
+            pooled.close()
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _begin_immediate(conn: Any, *, nowait: bool) -> None:
+    if not nowait:
+        conn.execute("BEGIN IMMEDIATE")
+        return
+    conn.execute("PRAGMA busy_timeout = 0")  # another process holds the lock: say so at once
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise Busy from exc
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+
+
+@contextmanager
+def _savepoint(dbapi: Any) -> Iterator[None]:
+    cursor = dbapi.cursor()
+    cursor.execute("SAVEPOINT hot_write")
+    try:
+        yield
+    except BaseException:
+        cursor.execute("ROLLBACK TO SAVEPOINT hot_write")
+        cursor.execute("RELEASE SAVEPOINT hot_write")
+        raise
+    cursor.execute("RELEASE SAVEPOINT hot_write")
+    cursor.close()

@@ -145,6 +145,11 @@ def render(
     return response
 
 
+def render_fragment(request: Request, template: str, context: Mapping[str, Any] | None = None) -> str:
+    """A template rendered to a string with the page context (for a piece of a page assembled elsewhere)."""
+    return templates.get_template(template).render(page_context(request, context))
+
+
 def finish_browser_response(request: Request, response: Response) -> None:
     """Set the anonymous CSRF cookie when this response minted one."""
     nonce = getattr(request.state, "new_csrf_nonce", None)

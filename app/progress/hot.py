@@ -24,20 +24,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from app.accounts.constants import LEARNER
 from app.catalog.service import CourseOutline, LessonSnapshot, OutlineLesson
-from app.core.cache import CONTENT, MemoryCache, peek
+from app.core.cache import CONTENT, MemoryCache
 from app.core.db import utcnow
-from app.core.rawsql import ScopedSQL, TenantReader, TenantSQL, dialect_of, tenant_reader, tenant_sql
+from app.core.rawsql import Busy, ScopedSQL, TenantCursor, dialect_of, tenant_reader, tenant_writer
 from app.core.security import InvalidToken, TokenClaims, decode_access_token
 from app.progress.reading import place
 from app.tenancy.models import TenantContext
 from app.tenancy.service import slug_from_host
+
+T = TypeVar("T")
 
 _LEARNER_AND_ENROLMENT = ScopedSQL(
     """
@@ -68,15 +70,13 @@ _COUNT_LESSON = ScopedSQL(
         last_lesson_id = :lesson
     WHERE enrolment.tenant_id = :tenant AND id = :enrolment AND completed_at IS NULL
       AND started_at IS NOT NULL AND lessons_completed + 1 < lessons_total
+    RETURNING lessons_completed, lessons_total, percent
     """
 )
 _MOVE_ONLY = ScopedSQL(
-    "UPDATE enrolment SET last_lesson_id = :lesson WHERE enrolment.tenant_id = :tenant AND id = :enrolment"
-)
-_FIGURES = ScopedSQL(
     """
-    SELECT e.lessons_completed, e.lessons_total, e.percent FROM enrolment e
-    WHERE e.tenant_id = :tenant AND e.id = :enrolment
+    UPDATE enrolment SET last_lesson_id = :lesson WHERE enrolment.tenant_id = :tenant AND id = :enrolment
+    RETURNING lessons_completed, lessons_total, percent
     """
 )
 
@@ -108,6 +108,7 @@ class HotView:
     done: set[int]
     position: int
     count: int
+    content_version: int = 0  # of the cached content shown (keys the rendered page, app/progress/hot_asgi.py)
 
 
 @dataclass
@@ -116,6 +117,7 @@ class _Start:
     claims: TokenClaims
     lesson: LessonSnapshot
     course: CourseOutline
+    content_version: int
 
 
 class SignedIn:
@@ -151,23 +153,44 @@ def _content(
     request: Request, tenant: TenantContext, national_id: int | None, claims: TokenClaims, lesson_id: int
 ) -> _Start | None:
     cache = request.app.state.cache
-    raw_lesson = peek(cache, CONTENT, f"lesson:{lesson_id}")
-    if raw_lesson is None:
+    version = cache.version(CONTENT)
+    if version is None:
         return None
-    raw_course = peek(cache, CONTENT, f"outline:{raw_lesson['course_id']}")
-    if raw_course is None:
+    lesson = _loaded(cache, version, f"lesson:{lesson_id}", LessonSnapshot.load)
+    if lesson is None:
+        return None
+    course = _loaded(cache, version, f"outline:{lesson.course_id}", CourseOutline.load)
+    if course is None:
         return None
     readable = {tenant.id, national_id}
-    if raw_lesson["tenant_id"] not in readable or raw_course["tenant_id"] not in readable:
+    if lesson.tenant_id not in readable or course.tenant_id not in readable:
         return None
-    lesson = LessonSnapshot.load(raw_lesson)
-    course = CourseOutline.load(raw_course)
     if not course.is_published or lesson.kind == "quiz":
         return None
-    return _Start(tenant, claims, lesson, course)
+    return _Start(tenant, claims, lesson, course, version)
 
 
-def _figures(sql: TenantReader, start: _Start) -> Figures | None:
+# Snapshots made from the cache's values, per content version: the same value is not re-parsed per request.
+_LOADED: dict[tuple[int, str], tuple[Any, Any]] = {}
+_LOADED_MAX = 4096
+
+
+def _loaded(cache: Any, version: int, key: str, load: Callable[[dict[str, Any]], T]) -> T | None:
+    """The snapshot of the content cache's value for `key` (never loaded from the database here)."""
+    raw = cache.get(f"{CONTENT}:{version}:{key}")
+    if raw is None:
+        return None
+    memo = _LOADED.get((version, key))
+    if memo is not None and memo[0] is raw:  # the very value the cache holds now
+        return memo[1]  # type: ignore[no-any-return]
+    value = load(raw)
+    if len(_LOADED) >= _LOADED_MAX:
+        _LOADED.clear()
+    _LOADED[(version, key)] = (raw, value)
+    return value
+
+
+def _figures(sql: TenantCursor, start: _Start) -> Figures | None:
     found = sql.rows(_LEARNER_AND_ENROLMENT, course=start.course.id, user=start.claims.user_id)
     if not found:
         return None
@@ -186,7 +209,14 @@ def _figures(sql: TenantReader, start: _Start) -> Figures | None:
 
 
 def _view(start: _Start, figures: Figures, done: set[int]) -> HotView:
-    return HotView(start.lesson, start.course, figures, done=done, **place(start.course, start.lesson.id))
+    return HotView(
+        start.lesson,
+        start.course,
+        figures,
+        done=done,
+        content_version=start.content_version,
+        **place(start.course, start.lesson.id),
+    )
 
 
 def _remember(request: Request, start: _Start) -> None:
@@ -221,8 +251,11 @@ def read(request: Request, token: str | None, lesson_id: int) -> HotView | None:
     return _view(start, figures, done)
 
 
-def complete(request: Request, token: str | None, lesson_id: int) -> HotView | None:
-    """Complete the lesson, or None for the general path (nothing written then). Blocking: see `run`."""
+def complete(request: Request, token: str | None, lesson_id: int, *, nowait: bool = False) -> HotView | None:
+    """Complete the lesson, or None for the general path (nothing written then). Blocking: see `run`.
+
+    `nowait=True`: raise `Busy` rather than wait for SQLite's write lock.
+    """
     found = _state(request, token, lesson_id)
     if found is None:
         return None
@@ -236,9 +269,8 @@ def complete(request: Request, token: str | None, lesson_id: int) -> HotView | N
     ):
         return None  # this lesson may complete the course
     try:
-        with tenant_sql(state.session_factory, start.tenant.id, write=True) as sql:
-            _write_completion(sql, figures.id, lesson_id, start.lesson.required)
-            row: Any = sql.execute(_FIGURES, enrolment=figures.id).one()
+        with tenant_writer(state.session_factory, start.tenant.id, nowait=nowait) as sql:
+            row = _write_completion(sql, figures.id, lesson_id, start.lesson.required)
     except _GeneralPath:
         return None  # rolled back: nothing of this request was written
     state.lesson_visits.forget(start.tenant.id, figures.id)
@@ -249,18 +281,24 @@ def complete(request: Request, token: str | None, lesson_id: int) -> HotView | N
 
 
 async def run(
-    request: Request,
-    fn: Callable[[Request, str | None, int], HotView | None],
-    token: str | None,
-    lesson_id: int,
+    request: Request, fn: Callable[..., HotView | None], token: str | None, lesson_id: int
 ) -> HotView | None:
-    """Call `read` or `complete`: reads from SQLite with the in-process cache run on the event loop (two
-    indexed lookups in the page cache take microseconds, less than a hop to a worker thread); writes, and
-    anything that may wait on the network (PostgreSQL, Redis), run in a worker thread.
+    """Call `read` or `complete` where it costs least.
+
+    With SQLite and the in-process cache, on the event loop: two indexed lookups in the page cache take
+    microseconds, less than a hop to a worker thread, and a completion's three statements take the write
+    lock only if it is free this instant (`nowait`; else the completion waits for it in a worker thread).
+    Serialising SQLite's writes on the loop keeps the lock's holder from competing with a dozen threads
+    for the GIL. Anything that may wait on the network (PostgreSQL, Redis) runs in a worker thread.
     """
     state = request.app.state
-    if fn is read and isinstance(state.cache, MemoryCache) and dialect_of(state.session_factory) == "sqlite":
-        return fn(request, token, lesson_id)
+    if isinstance(state.cache, MemoryCache) and dialect_of(state.session_factory) == "sqlite":
+        if fn is read:
+            return fn(request, token, lesson_id)
+        try:
+            return fn(request, token, lesson_id, nowait=True)
+        except Busy:
+            pass
     return await run_in_threadpool(fn, request, token, lesson_id)
 
 
@@ -268,18 +306,25 @@ class _GeneralPath(Exception):
     """Roll the write back: the general path must decide."""
 
 
-def _write_completion(sql: TenantSQL, enrolment_id: int, lesson_id: int, required: bool) -> None:
-    """Insert the progress row and count it (once: the unique row decides); raises `_GeneralPath`."""
-    now = _now(sql)
-    inserted = sql.execute(_INSERT_PROGRESS, enrolment=enrolment_id, lesson=lesson_id, now=now).rowcount
+def _write_completion(
+    sql: TenantCursor, enrolment_id: int, lesson_id: int, required: bool
+) -> tuple[int, int, int]:
+    """Insert the progress row and count it (once: the unique row decides); the figures after it.
+
+    Raises `_GeneralPath` when counting it might complete the course after all (a concurrent completion).
+    """
+    inserted = sql.run(_INSERT_PROGRESS, enrolment=enrolment_id, lesson=lesson_id, now=_now(sql))
     if inserted == 1 and required:
-        if sql.execute(_COUNT_LESSON, enrolment=enrolment_id, lesson=lesson_id).rowcount != 1:
-            raise _GeneralPath  # the course may complete with this lesson after all
+        figures = sql.rows(_COUNT_LESSON, enrolment=enrolment_id, lesson=lesson_id)
+        if len(figures) != 1:
+            raise _GeneralPath
     else:
-        sql.execute(_MOVE_ONLY, enrolment=enrolment_id, lesson=lesson_id)
+        figures = sql.rows(_MOVE_ONLY, enrolment=enrolment_id, lesson=lesson_id)
+    completed, total, percent = figures[0]
+    return int(completed), int(total), int(percent)
 
 
-def _now(sql: TenantSQL) -> Any:
+def _now(sql: TenantCursor) -> Any:
     now = utcnow()
     # SQLite keeps datetimes as text, the way the ORM column type writes them (naive UTC, microseconds).
     return now.strftime("%Y-%m-%d %H:%M:%S.%f") if sql.dialect == "sqlite" else now

@@ -23,14 +23,23 @@ import logging
 import re
 from typing import Any
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.catalog.routes_api import lesson_read
 from app.core.security import InvalidToken, csrf_token_valid, decode_access_token
-from app.core.web import AUTH_COOKIE, CSRF_HEADER, is_htmx, redirect, render
+from app.core.web import (
+    AUTH_COOKIE,
+    CSRF_HEADER,
+    csrf_token,
+    is_htmx,
+    redirect,
+    render,
+    render_fragment,
+    request_language,
+)
 from app.progress import hot
 from app.progress.routes_api import progress_item
 from app.progress.routes_html import lesson_context
@@ -67,7 +76,7 @@ async def answer(request: Request, verb: str, kind: str, lesson_id: int) -> Resp
             return None
         if kind == "api":
             return JSONResponse(lesson_read(view, None).model_dump(mode="json"))
-        return render(request, "progress/lesson.html", lesson_context(view, None))
+        return lesson_page(request, view)
     if kind == "page" and not (is_htmx(request) and _csrf_ok(request, token)):
         return None  # the router checks the form's CSRF token (and refuses a bad one)
     view = await hot.run(request, hot.complete, token, lesson_id)
@@ -78,6 +87,35 @@ async def answer(request: Request, verb: str, kind: str, lesson_id: int) -> Resp
     if is_htmx(request):
         return render(request, "progress/_progress.html", lesson_context(view, None))
     return redirect(request, f"/lessons/{view.next.id}" if view.next else f"/courses/{view.course.slug}")
+
+
+# The lesson page of a learner differs from another learner's in two places only: the progress box and the
+# CSRF token. The rest (the portal's chrome in the reader's language, the lesson, the outline's neighbours)
+# is rendered once per portal snapshot, language, lesson and content version, and kept here around two
+# marks; a page view renders the progress box alone and puts it and the token in place.
+_PROGRESS_MARK = "<!--hot:progress-->"
+_CSRF_MARK = "hot-csrf-token-mark"
+_PAGES: dict[tuple[int, int, str, int, int], tuple[str, str]] = {}
+_PAGES_MAX = 2048
+
+
+def lesson_page(request: Request, view: hot.HotView) -> Response:
+    tenant = request.state.tenant
+    lang = request_language(request)
+    # id(tenant): the tenant cache makes a new snapshot when it refreshes one, so edits reach the page.
+    key = (tenant.id, id(tenant), lang, view.lesson.id, view.content_version)
+    parts = _PAGES.get(key)
+    if parts is None:
+        context = {**lesson_context(view, None), "progress_mark": _PROGRESS_MARK, "csrf_token": _CSRF_MARK}
+        page = bytes(render(request, "progress/lesson.html", context).body).decode()
+        before, after = page.split(_PROGRESS_MARK)
+        parts = (before, after)
+        if len(_PAGES) >= _PAGES_MAX:
+            _PAGES.clear()
+        _PAGES[key] = parts
+    token = csrf_token(request)
+    progress = render_fragment(request, "progress/_progress.html", lesson_context(view, None))
+    return HTMLResponse(parts[0].replace(_CSRF_MARK, token) + progress + parts[1].replace(_CSRF_MARK, token))
 
 
 def _csrf_ok(request: Request, token: str | None) -> bool:

@@ -19,7 +19,7 @@ import threading
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.core.rawsql import ScopedSQL, tenant_sql
+from app.core.rawsql import ScopedSQL, tenant_writer
 
 log = logging.getLogger("onetouch.visits")
 
@@ -59,8 +59,8 @@ class LessonVisits:
             for (tenant_id, enrolment_id), lesson_id in moves.items():
                 by_tenant.setdefault(tenant_id, []).append({"enrolment": enrolment_id, "lesson": lesson_id})
             for tenant_id, rows in sorted(by_tenant.items()):
-                with tenant_sql(session_factory, tenant_id, write=True) as sql:
-                    sql.execute_many(_MOVE, rows)
+                with tenant_writer(session_factory, tenant_id) as sql:
+                    sql.run_many(_MOVE, rows)
         except Exception:
             with self._lock:
                 for key, lesson_id in moves.items():

@@ -23,8 +23,8 @@ def served(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
     for name in ("read", "complete"):
         original = getattr(hot, name)
 
-        def spy(request, token, lesson_id, _original=original):  # type: ignore[no-untyped-def]
-            view = _original(request, token, lesson_id)
+        def spy(request, token, lesson_id, _original=original, **kwargs):  # type: ignore[no-untyped-def]
+            view = _original(request, token, lesson_id, **kwargs)
             seen.append("hot" if view is not None else "general")
             return view
 
@@ -33,8 +33,8 @@ def served(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def _general_only(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(hot, "read", lambda request, token, lesson_id: None)
-    monkeypatch.setattr(hot, "complete", lambda request, token, lesson_id: None)
+    monkeypatch.setattr(hot, "read", lambda request, token, lesson_id, **kwargs: None)
+    monkeypatch.setattr(hot, "complete", lambda request, token, lesson_id, **kwargs: None)
 
 
 def _enrolled(db, world, make_client, lessons=("A", "B", "C", "D")):  # type: ignore[no-untyped-def]
@@ -192,7 +192,7 @@ def test_a_failure_on_the_hot_path_is_answered_by_the_router(world, db, make_cli
     client, ids = _enrolled(db, world, make_client)
     client.get(f"/lessons/{ids[0]}")
 
-    def broken(request, token, lesson_id):  # type: ignore[no-untyped-def]
+    def broken(request, token, lesson_id, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(hot, "read", broken)
