@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 
 from app.accounts.deps import ApiUser
 from app.catalog import service as catalog_service
-from app.core.deps import AppSettings, DbSession
+from app.core.deps import AppSettings, DbSession, manual_write
 from app.core.errors import N_, Forbidden
 from app.quizzes import service
 from app.quizzes.grading import public_question
@@ -96,12 +96,15 @@ def save_answers(
 
 
 @router.post("/attempts/{attempt_id}/submit", response_model=SubmitResult, name="api:attempt_submit")
+@manual_write  # grading only reads: the write lock is taken after it (service.submit_attempt)
 def submit(
     attempt_id: int, body: AnswersBody, session: DbSession, user: ApiUser, settings: AppSettings
 ) -> SubmitResult:
     """Grade the attempt (once: submitting again returns the same result)."""
     attempt = service.get_attempt(session, user, attempt_id)
-    result = service.submit_attempt(session, attempt, body.answers, grace=grace(settings))
+    result = service.submit_attempt(
+        session, attempt, body.answers, grace=grace(settings), write_after_grading=True
+    )
     return SubmitResult(
         score=result.score,
         max_score=result.max_score,

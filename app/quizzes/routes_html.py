@@ -15,7 +15,8 @@ from app.accounts.models import User
 from app.catalog import service as catalog_service
 from app.catalog.rendering import render_markdown
 from app.core import i18n
-from app.core.deps import AppSettings, DbSession
+from app.core.db import begin_write
+from app.core.deps import AppSettings, DbSession, manual_write
 from app.core.errors import N_, DomainError, Invalid
 from app.core.web import html_router, redirect, render, request_language
 from app.progress import service as progress_service
@@ -149,6 +150,7 @@ def answers_from_form(attempt: QuizAttempt, form: FormData) -> dict[str, Any]:
 
 
 @router.post("/attempts/{attempt_id}/submit", name="quizzes:submit")
+@manual_write  # grading only reads: the write lock is taken after it; saving takes it first
 async def submit(
     request: Request,
     attempt_id: int,
@@ -163,9 +165,12 @@ async def submit(
         attempt = service.get_attempt(session, user, attempt_id)
         raw = answers_from_form(attempt, form) if attempt.is_active else {}
         if form.get("action") == "save" and attempt.is_active:
+            session.commit()
+            begin_write(session)
+            session.refresh(attempt)  # as it is now, under the write lock
             service.save_answers(session, attempt, raw, grace=_grace(settings))
         else:
-            service.submit_attempt(session, attempt, raw, grace=_grace(settings))
+            service.submit_attempt(session, attempt, raw, grace=_grace(settings), write_after_grading=True)
 
     await run_in_threadpool(work)
     return redirect(request, f"/attempts/{attempt_id}")

@@ -452,20 +452,42 @@ def submit_attempt(
     *,
     now: dt.datetime | None = None,
     grace: dt.timedelta = DEFAULT_GRACE,
+    write_after_grading: bool = False,
 ) -> AttemptResult:
-    """Grade an attempt once. A second (or concurrent) submission gets the stored result."""
+    """Grade an attempt once. A second (or concurrent) submission gets the stored result.
+
+    `write_after_grading`: the session's transaction so far only read (a `@manual_write` route); grading
+    happens in it, then it ends and the writes take the write lock (`begin_write`) in a short transaction
+    of their own, so on SQLite the grading of one submission does not hold up every other writer.
+    """
     now = now or now_utc()
     if attempt.is_active:
         if _late(attempt, now, grace):
-            finish_expired(session, attempt, now=now)
+            finish_expired(session, attempt, now=now, write_after_grading=write_after_grading)
         else:
             answers = clean_answers(attempt_questions(attempt), raw)
             submitted_at = min(now, attempt.deadline) if attempt.deadline else now
-            _finish(session, attempt, answers, status=SUBMITTED, submitted_at=submitted_at, now=now)
+            _finish(
+                session,
+                attempt,
+                answers,
+                status=SUBMITTED,
+                submitted_at=submitted_at,
+                now=now,
+                write_after_grading=write_after_grading,
+            )
+    elif write_after_grading:
+        session.commit()  # nothing to write: end the read transaction
     return attempt_result(session, attempt)
 
 
-def finish_expired(session: Session, attempt: QuizAttempt, *, now: dt.datetime | None = None) -> None:
+def finish_expired(
+    session: Session,
+    attempt: QuizAttempt,
+    *,
+    now: dt.datetime | None = None,
+    write_after_grading: bool = False,
+) -> None:
     """Grade an attempt whose time ran out with the answers saved by then, as of its deadline."""
     assert attempt.deadline is not None
     _finish(
@@ -475,6 +497,7 @@ def finish_expired(session: Session, attempt: QuizAttempt, *, now: dt.datetime |
         status=TIMED_OUT,
         submitted_at=attempt.deadline,
         now=now or now_utc(),
+        write_after_grading=write_after_grading,
     )
 
 
@@ -486,11 +509,15 @@ def _finish(
     status: str,
     submitted_at: dt.datetime,
     now: dt.datetime,
+    write_after_grading: bool = False,
 ) -> bool:
     """Claim and grade the attempt; True when this call graded it (the loser of a race gets False)."""
     quiz = session.get(Quiz, attempt.quiz_id)
     assert quiz is not None
     result: GradeResult = grade(attempt_questions(attempt), answers, pass_percent=quiz.pass_percent)
+    if write_after_grading:
+        session.commit()
+        core_db.begin_write(session)  # the claim below decides a race, whatever was read before
     claimed = session.execute(
         update(QuizAttempt)
         .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None))
