@@ -110,16 +110,31 @@ def dialect_of(session_factory: sessionmaker[Session]) -> str:
 
 @contextmanager
 def tenant_reader(session_factory: sessionmaker[Session], tenant_id: int) -> Iterator[TenantCursor]:
-    """Read-only access for `tenant_id`; the connection goes back to the pool (rolled back) afterwards."""
+    """Read-only access for `tenant_id`; the connection goes back to the pool afterwards.
+
+    PostgreSQL reads in autocommit: no BEGIN before them, no ROLLBACK when the pool takes the connection
+    back (two round trips of three). A connection that fails is discarded, and the error raised.
+    """
     bind = bind_of(session_factory)
     if isinstance(bind, Connection):  # the test suite: read inside its transaction
         yield TenantCursor(bind.connection.dbapi_connection, tenant_id, bind.dialect.name)
         return
     pooled = bind.raw_connection()
+    conn: Any = pooled.dbapi_connection
+    autocommit = bind.dialect.name == "postgresql"
+    if autocommit:
+        conn.autocommit = True
     try:
-        yield TenantCursor(pooled.dbapi_connection, tenant_id, bind.dialect.name)
+        yield TenantCursor(conn, tenant_id, bind.dialect.name)
+    except Exception:
+        pooled.invalidate()  # maybe the server restarted since it was pooled: never reuse it
+        raise
     finally:
-        pooled.close()
+        try:
+            if autocommit:
+                conn.autocommit = False
+        finally:
+            pooled.close()
 
 
 @contextmanager

@@ -58,8 +58,10 @@ class Settings(BaseSettings):
 
     # Database pool (PostgreSQL), per worker process: workers × (pool_size + max_overflow) must stay below
     # the server's max_connections (README, "Deployment"). A sync endpoint holds one connection per thread.
-    db_pool_size: int = 10
-    db_max_overflow: int = 20
+    # The pool keeps every connection the concurrency limit can use busy at once: a connection opened past
+    # the pool's size is closed when returned, and opening a PostgreSQL connection costs a server process.
+    db_pool_size: int = 20
+    db_max_overflow: int = 10
     db_pool_timeout: float = 10.0
     # Requests per worker inside the app at once (the rest queue in the event loop; see app/core/limits.py).
     # Must not exceed db_pool_size + db_max_overflow.
