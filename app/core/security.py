@@ -15,14 +15,17 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from jose import JWTError, jwt
 
-# argon2-cffi's defaults are argon2id with RFC 9106's low-memory profile (t=3, m=64 MiB, p=4).
-_hasher = PasswordHasher()
+# argon2id with OWASP's recommended configuration (m=19 MiB, t=2, p=1; Password Storage Cheat Sheet). The
+# argon2-cffi default (RFC 9106's low-memory profile, m=64 MiB, t=3, p=4) took ~0.2 s of CPU per sign-in on a
+# two-core server, 5x this: a contest-day burst of 200 sign-ins then queued for 40 s. Hashes made with other
+# parameters still verify, and are re-hashed with these at the next sign-in (`password_needs_rehash`).
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # A hash to verify against when the account does not exist, so timing does not reveal which usernames exist.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
-# Each argon2id computation takes 64 MiB and ~0.1 s of CPU. More at once than there are cores is no faster,
-# but a burst of sign-ins on 16 request slots per worker would take 1 GiB: queue them instead.
+# Each argon2id computation takes 19 MiB and ~40 ms of CPU. More at once than there are cores is no faster,
+# and a burst of sign-ins on 16 request slots per worker would take 300 MiB: queue them instead.
 _HASH_SLOTS = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
 
 

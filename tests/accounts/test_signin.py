@@ -261,3 +261,17 @@ def test_bad_phone_gives_clear_error(world, make_client) -> None:
     )
     assert r.status_code == 422
     assert "Số điện thoại" in r.json()["detail"]
+
+
+def test_a_password_hashed_with_older_parameters_still_signs_in_and_is_rehashed(world, db, client) -> None:
+    from argon2 import PasswordHasher
+
+    user = world.users["haiphong_learner"]
+    user.password_hash = PasswordHasher().hash(PASSWORD)  # RFC 9106's 64 MiB profile, the earlier default
+    db.commit()
+    assert "m=65536" in user.password_hash
+    r = client.post("/api/v1/auth/token", data={"username": "learner", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    db.expire_all()
+    with cross_tenant(db):
+        assert "$argon2id$v=19$m=19456,t=2,p=1$" in db.get(type(user), user.id).password_hash
