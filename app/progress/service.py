@@ -217,7 +217,11 @@ def record_quiz_result(
 ) -> None:
     """A graded attempt: keep the best score; a pass completes the quiz's lessons and maybe the course."""
     now = now or utcnow()
-    course = catalog_service.get_course_by_id(session, enrolment.course_id)
+    # The course's own row (its completion quizzes) and the quiz's lessons: not the whole course with every
+    # lesson body, which cost a quiz submission more than the rest of its work.
+    course = session.get(Course, enrolment.course_id)
+    if course is None:
+        raise NotFound(N_("Course not found."), code="course_not_found")
     if quiz.id in required_quiz_ids(session, course) and (
         enrolment.best_score_percent is None or percent > enrolment.best_score_percent
     ):
@@ -225,9 +229,13 @@ def record_quiz_result(
         session.flush()
     if not passed:
         return
-    for lesson in catalog_service.course_lessons(course):
-        if lesson.kind == QUIZ and lesson.quiz_slug == quiz.slug:
-            complete_lesson(session, enrolment, lesson, now=now)
+    quiz_lessons = session.scalars(
+        select(Lesson)
+        .where(Lesson.course_id == course.id, Lesson.kind == QUIZ, Lesson.quiz_slug == quiz.slug)
+        .order_by(Lesson.id)
+    )
+    for lesson in quiz_lessons.all():
+        complete_lesson(session, enrolment, lesson, now=now)
     check_completion(session, enrolment, now=now)
 
 
