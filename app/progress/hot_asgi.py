@@ -43,6 +43,7 @@ from app.core.web import (
 from app.progress import hot
 from app.progress.routes_api import progress_item
 from app.progress.routes_html import lesson_context
+from app.tenancy.models import TenantContext
 
 log = logging.getLogger("onetouch.hot")
 
@@ -91,19 +92,19 @@ async def answer(request: Request, verb: str, kind: str, lesson_id: int) -> Resp
 
 # The lesson page of a learner differs from another learner's in two places only: the progress box and the
 # CSRF token. The rest (the portal's chrome in the reader's language, the lesson, the outline's neighbours)
-# is rendered once per portal snapshot, language, lesson and content version, and kept here around two
-# marks; a page view renders the progress box alone and puts it and the token in place.
+# is rendered once per portal (its settings as they are now), language, lesson and content version, and kept
+# here around two marks; a page view renders the progress box alone and puts it and the token in place.
 _PROGRESS_MARK = "<!--hot:progress-->"
 _CSRF_MARK = "hot-csrf-token-mark"
-_PAGES: dict[tuple[int, int, str, int, int], tuple[str, str]] = {}
-_PAGES_MAX = 2048
+_PAGES: dict[tuple[TenantContext, str, int, int], tuple[str, str]] = {}
+_PAGES_MAX = 512  # ~10 KB each
 
 
 def lesson_page(request: Request, view: hot.HotView) -> Response:
     tenant = request.state.tenant
     lang = request_language(request)
-    # id(tenant): the tenant cache makes a new snapshot when it refreshes one, so edits reach the page.
-    key = (tenant.id, id(tenant), lang, view.lesson.id, view.content_version)
+    # The portal snapshot by value: a renamed portal (or a new colour, logo…) gets its page rendered again.
+    key = (tenant, lang, view.lesson.id, view.content_version)
     parts = _PAGES.get(key)
     if parts is None:
         context = {**lesson_context(view, None), "progress_mark": _PROGRESS_MARK, "csrf_token": _CSRF_MARK}

@@ -7,11 +7,12 @@ Every test records which path answered, so a change that quietly sent every requ
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.core.rawsql import ScopedSQL
 from app.progress import hot
 from app.progress.models import Enrolment
+from app.tenancy.models import Tenant
 from app.tenancy.scoping import cross_tenant
 from tests.factories import lesson_ids, make_course, make_user
 
@@ -207,3 +208,17 @@ def test_a_bad_csrf_header_is_refused_by_the_router(world, db, make_client, serv
     r = client.post(f"/lessons/{ids[1]}/complete", headers={"X-CSRF-Token": "forged", "HX-Request": "true"})
     assert r.status_code == 403
     assert _enrolment(db).lessons_completed == 0
+
+
+def test_the_assembled_page_follows_a_renamed_portal(world, db, make_client, served, app) -> None:
+    client, ids = _enrolled(db, world, make_client)
+    client.get(f"/lessons/{ids[0]}")
+    assert "Hải Phòng" in client.get(f"/lessons/{ids[1]}").text
+    db.execute(
+        update(Tenant).where(Tenant.id == world.haiphong.id).values(display_name="Thành phố Hải Phòng mới")
+    )
+    db.commit()
+    app.state.tenant_cache.clear()  # what its TTL does on every worker
+    assert "Thành phố Hải Phòng mới" in client.get(f"/lessons/{ids[1]}").text  # general: reloads the portal
+    page = client.get(f"/lessons/{ids[1]}")
+    assert served[-2:] == ["general", "hot"] and "Thành phố Hải Phòng mới" in page.text
