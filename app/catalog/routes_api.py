@@ -10,7 +10,7 @@ from app.accounts.deps import ApiUser
 from app.catalog import service
 from app.catalog.models import Course, Lesson
 from app.catalog.schemas import CourseList, CourseListItem, CourseRead, LessonRead, LessonSummary, ModuleRead
-from app.catalog.service import LessonSnapshot
+from app.catalog.service import CourseCard, LessonSnapshot
 from app.core.deps import DbSession
 from app.progress.hot import HotView
 from app.progress.reading import ReadingView, open_lesson_for_reading
@@ -22,7 +22,7 @@ from app.tenancy.models import TenantContext
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 
 
-def course_list_item(course: Course, tenant: TenantContext) -> CourseListItem:
+def course_list_item(course: Course | CourseCard, tenant: TenantContext) -> CourseListItem:
     return CourseListItem(
         slug=course.slug,
         title=course.title,
@@ -64,6 +64,7 @@ def media_url(lesson: Lesson | LessonSnapshot) -> str | None:
 
 @router.get("/courses", response_model=CourseList, name="api:courses")
 def list_courses(
+    request: Request,
     session: DbSession,
     tenant: CurrentTenant,
     user: ApiUser,
@@ -73,8 +74,16 @@ def list_courses(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CourseList:
     """Published courses of this portal's catalog: its own and the national ones."""
+    settings = request.app.state.settings
     courses, total = service.list_courses(
-        session, user, q=q, target_group=target_group, limit=limit, offset=offset
+        session,
+        user,
+        q=q,
+        target_group=target_group,
+        limit=limit,
+        offset=offset,
+        cache=request.app.state.cache,
+        ttl=settings.content_cache_seconds,
     )
     return CourseList(items=[course_list_item(c, tenant) for c in courses], total=total)
 

@@ -43,6 +43,8 @@ def catalog(
         target_group=group if group in TARGET_GROUPS else None,
         limit=CATALOG_PAGE_SIZE,
         offset=(page - 1) * CATALOG_PAGE_SIZE,
+        cache=request.app.state.cache,
+        ttl=request.app.state.settings.content_cache_seconds,
     )
     return render(
         request,

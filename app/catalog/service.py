@@ -102,6 +102,45 @@ def visible_courses_stmt(session: Session, user: User | None, *, include_drafts:
     return stmt
 
 
+@dataclass(frozen=True)
+class CourseCard:
+    """A published course as the catalog lists it: what the course cards and the list API show."""
+
+    id: int
+    tenant_id: int
+    slug: str
+    title: str
+    summary: str
+    status: str
+    target_groups: list[str]
+    tags: list[str]
+
+
+def catalog_cards(session: Session, cache: Cache | None, *, ttl: float = 60.0) -> list[CourseCard]:
+    """The portal's published catalog, newest first: the same for every learner of the portal, so cached per
+    content version (any course change bumps it: app/catalog/cache_events.py)."""
+
+    def load() -> list[dict[str, Any]]:
+        stmt = visible_courses_stmt(session, None).order_by(Course.published_at.desc(), Course.id.desc())
+        return [
+            {
+                "id": c.id,
+                "tenant_id": c.tenant_id,
+                "slug": c.slug,
+                "title": c.title,
+                "summary": c.summary,
+                "status": c.status,
+                "target_groups": list(c.target_groups or []),
+                "tags": list(c.tags or []),
+            }
+            for c in session.scalars(stmt)
+        ]
+
+    rows = cached(cache, CONTENT, f"catalog:{bound_tenant_id(session)}", load, ttl)
+    readable = readable_tenant_ids(session)
+    return [CourseCard(**row) for row in rows if row["tenant_id"] in readable]
+
+
 def list_courses(
     session: Session,
     user: User | None = None,
@@ -112,7 +151,17 @@ def list_courses(
     own_only: bool = False,
     limit: int = 20,
     offset: int = 0,
-) -> tuple[list[Course], int]:
+    cache: Cache | None = None,
+    ttl: float = 60.0,
+) -> tuple[Sequence[Course | CourseCard], int]:
+    """A page of the catalog and its size. The published catalog without a search comes from the content
+    cache when `cache` is given (`catalog_cards`); drafts, a portal's own courses and searches from the
+    database."""
+    if cache is not None and not include_drafts and not own_only and not (q and fold(q)):
+        cards = catalog_cards(session, cache, ttl=ttl)
+        if target_group:
+            cards = [c for c in cards if target_group in c.target_groups]
+        return cards[offset : offset + limit], len(cards)
     stmt = visible_courses_stmt(session, user, include_drafts=include_drafts)
     if own_only:
         stmt = stmt.where(Course.tenant_id == bound_tenant_id(session))

@@ -28,7 +28,13 @@ TENANT_PAGE_LIMIT = 500
 
 @router.get("/", name="home")
 def home(request: Request, session: DbSession, tenant: CurrentTenant, user: OptionalPageUser) -> Response:
-    courses, _ = catalog_service.list_courses(session, user, limit=HOME_FEATURED)
+    courses, _ = catalog_service.list_courses(
+        session,
+        user,
+        limit=HOME_FEATURED,
+        cache=request.app.state.cache,
+        ttl=request.app.state.settings.content_cache_seconds,
+    )
     return render(request, "home.html", {"user": user, "courses": courses, "groups": TARGET_GROUPS})
 
 
