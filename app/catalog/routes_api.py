@@ -20,6 +20,7 @@ from app.tenancy.deps import CurrentTenant
 from app.tenancy.models import TenantContext
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
+API_PAGE_SIZE = 50  # courses per page of the list API by default
 
 
 def course_list_item(course: Course | CourseCard, tenant: TenantContext) -> CourseListItem:
@@ -70,7 +71,7 @@ def list_courses(
     user: ApiUser,
     q: Annotated[str | None, Query(max_length=200)] = None,
     target_group: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=1, le=200)] = API_PAGE_SIZE,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CourseList:
     """Published courses of this portal's catalog: its own and the national ones."""

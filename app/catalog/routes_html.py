@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import File, Form, Request, UploadFile
@@ -13,8 +14,9 @@ from app.accounts.routes_html import error_text
 from app.catalog import service
 from app.catalog.constants import CATALOG_PAGE_SIZE, LESSON_KIND_LABELS
 from app.catalog.deps import MediaStorage, max_upload_bytes
-from app.catalog.models import Lesson
+from app.catalog.models import Course, Lesson
 from app.catalog.rendering import render_markdown
+from app.catalog.service import CourseCard
 from app.cohorts import service as cohorts_service
 from app.core.deps import DbSession
 from app.core.errors import N_, DomainError, NotFound
@@ -46,19 +48,22 @@ def catalog(
         cache=request.app.state.cache,
         ttl=request.app.state.settings.content_cache_seconds,
     )
-    return render(
-        request,
-        "catalog/list.html",
-        {
-            "courses": courses,
-            "total": total,
-            "q": q,
-            "group": group,
-            "groups": TARGET_GROUPS,
-            "page": page,
-            "pages": max(1, -(-total // CATALOG_PAGE_SIZE)),
-        },
-    )
+    return render(request, "catalog/list.html", catalog_context(courses, total, q=q, group=group, page=page))
+
+
+def catalog_context(
+    courses: Sequence[Course | CourseCard], total: int, *, q: str = "", group: str = "", page: int = 1
+) -> dict[str, object]:
+    """The catalog page's context (also for the hot path, app/progress/hot_asgi.py)."""
+    return {
+        "courses": courses,
+        "total": total,
+        "q": q,
+        "group": group,
+        "groups": TARGET_GROUPS,
+        "page": page,
+        "pages": max(1, -(-total // CATALOG_PAGE_SIZE)),
+    }
 
 
 @router.get("/courses/{slug}", name="courses:detail")

@@ -30,7 +30,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from app.accounts.constants import LEARNER
-from app.catalog.service import CourseOutline, LessonSnapshot, OutlineLesson
+from app.catalog.service import CourseCard, CourseOutline, LessonSnapshot, OutlineLesson
 from app.core.cache import CONTENT, MemoryCache
 from app.core.db import utcnow
 from app.core.rawsql import Busy, ScopedSQL, TenantCursor, dialect_of, tenant_reader, tenant_writer
@@ -56,6 +56,12 @@ _LEARNER_AND_ENROLMENT = {
     "sqlite": ScopedSQL(_LEARNER_STATE.format(aggregate="group_concat(p.lesson_id)")),
     "postgresql": ScopedSQL(_LEARNER_STATE.format(aggregate="string_agg(CAST(p.lesson_id AS TEXT), ',')")),
 }
+_ACCOUNT = ScopedSQL(
+    """
+    SELECT u.is_active, u.token_version, u.must_change_password, u.roles FROM user_account u
+    WHERE u.tenant_id = :tenant AND u.id = :user
+    """
+)
 _INSERT_PROGRESS = ScopedSQL(
     """
     INSERT INTO lesson_progress (tenant_id, enrolment_id, lesson_id, completed_at)
@@ -131,8 +137,8 @@ class SignedIn:
         self.id = user_id
 
 
-def _start(request: Request, token: str | None, lesson_id: int) -> _Start | None:
-    """Everything decided without the database: portal, token, cached lesson and outline."""
+def _who(request: Request, token: str | None) -> tuple[TenantContext, int | None, TokenClaims] | None:
+    """The portal (from the tenant cache) and the token's claims, if it verifies and is that portal's."""
     if not token:
         return None
     state = request.app.state
@@ -148,7 +154,15 @@ def _start(request: Request, token: str | None, lesson_id: int) -> _Start | None
         return None
     if claims.tenant_id != tenant.id:
         return None
-    return _content(request, tenant, national_id, claims, lesson_id)
+    return tenant, national_id, claims
+
+
+def _start(request: Request, token: str | None, lesson_id: int) -> _Start | None:
+    """Everything decided without the database: portal, token, cached lesson and outline."""
+    who = _who(request, token)
+    if who is None:
+        return None
+    return _content(request, *who, lesson_id)
 
 
 def _content(
@@ -198,12 +212,8 @@ def _figures(sql: TenantCursor, start: _Start) -> tuple[Figures, set[int]] | Non
     if not found:
         return None
     row = found[0]
-    is_active, version, must_change, roles, enrolment_id, cohort_id, started, completed = row[:8]
-    if not is_active or version != start.claims.version or must_change:
-        return None
-    if isinstance(roles, str):
-        roles = json.loads(roles)
-    if list(roles) != [LEARNER] or enrolment_id is None or not started or completed:
+    enrolment_id, cohort_id, started, completed = row[4:8]
+    if not _learner(row[:4], start.claims) or enrolment_id is None or not started or completed:
         return None
     lessons_completed, lessons_total, percent, last_lesson_id, done = row[8:]
     if lessons_total != start.course.required_lessons or lessons_total <= 0:
@@ -223,11 +233,26 @@ def _view(start: _Start, figures: Figures, done: set[int]) -> HotView:
     )
 
 
+def _learner(account: tuple[Any, ...], claims: TokenClaims) -> bool:
+    """The account (is_active, token_version, must_change_password, roles) is an active learner, nothing more,
+    whose token is current (a password change, sign-out or role change revokes earlier tokens)."""
+    is_active, version, must_change, roles = account
+    if not is_active or version != claims.version or must_change:
+        return False
+    if isinstance(roles, str):
+        roles = json.loads(roles)
+    return list(roles) == [LEARNER]
+
+
 def _remember(request: Request, start: _Start) -> None:
-    request.state.tenant = start.tenant
-    request.state.user = SignedIn(start.claims.user_id)
+    _remember_learner(request, start.tenant, start.claims)
+
+
+def _remember_learner(request: Request, tenant: TenantContext, claims: TokenClaims) -> None:
+    request.state.tenant = tenant
+    request.state.user = SignedIn(claims.user_id)
     request.state.user_roles = (LEARNER,)
-    request.state.csrf_binding = f"auth:{start.claims.jti}"
+    request.state.csrf_binding = f"auth:{claims.jti}"
 
 
 def _state(request: Request, token: str | None, lesson_id: int) -> tuple[_Start, Figures, set[int]] | None:
@@ -283,10 +308,38 @@ def complete(request: Request, token: str | None, lesson_id: int, *, nowait: boo
     return _view(start, figures, done | {lesson_id})
 
 
-async def run(
-    request: Request, fn: Callable[..., HotView | None], token: str | None, lesson_id: int
-) -> HotView | None:
-    """Call `read` or `complete` where it costs least.
+@dataclass
+class HotCatalog:
+    """The portal's published catalog for a signed-in learner (`catalog_service.catalog_cards`)."""
+
+    cards: list[CourseCard]
+    content_version: int
+
+
+def catalog(request: Request, token: str | None, _unused: int = 0) -> HotCatalog | None:
+    """The catalog from the content cache for a learner, or None for the general path. Blocking: see `run`."""
+    who = _who(request, token)
+    if who is None:
+        return None
+    tenant, national_id, claims = who
+    cache = request.app.state.cache
+    version = cache.version(CONTENT)
+    if version is None:
+        return None
+    rows = cache.get(f"{CONTENT}:{version}:catalog:{tenant.id}")
+    if rows is None:
+        return None
+    with tenant_reader(request.app.state.session_factory, tenant.id) as sql:
+        account = sql.rows(_ACCOUNT, user=claims.user_id)
+    if not account or not _learner(account[0], claims):
+        return None
+    readable = {tenant.id, national_id}
+    _remember_learner(request, tenant, claims)
+    return HotCatalog([CourseCard(**row) for row in rows if row["tenant_id"] in readable], version)
+
+
+async def run(request: Request, fn: Callable[..., T], token: str | None, lesson_id: int = 0) -> T:
+    """Call `read`, `catalog` or `complete` where it costs least.
 
     With SQLite and the in-process cache, on the event loop: two indexed lookups in the page cache take
     microseconds, less than a hop to a worker thread, and a completion's three statements take the write
@@ -296,7 +349,7 @@ async def run(
     """
     state = request.app.state
     if isinstance(state.cache, MemoryCache) and dialect_of(state.session_factory) == "sqlite":
-        if fn is read:
+        if fn is not complete:
             return fn(request, token, lesson_id)
         try:
             return fn(request, token, lesson_id, nowait=True)

@@ -12,6 +12,7 @@ router unchanged, where the ordinary routes (and their error answers) handle it:
     POST /lessons/{id}/complete          lesson completion from the page, htmx only (the CSRF token comes
                                          in the X-CSRF-Token header; a plain form post carries it in the
                                          body and goes to the router)
+    GET  /courses, GET /api/v1/courses   the catalog's first page, without a search or filter
 
 It sits inside every other middleware of the app (security headers, compression, page-view counting,
 the concurrency limit, request logs), so those apply to its answers too.
@@ -28,7 +29,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.catalog.routes_api import lesson_read
+from app.catalog.constants import CATALOG_PAGE_SIZE
+from app.catalog.routes_api import API_PAGE_SIZE, course_list_item, lesson_read
+from app.catalog.routes_html import catalog_context
+from app.catalog.schemas import CourseList
 from app.core.security import InvalidToken, csrf_token_valid, decode_access_token
 from app.core.web import (
     AUTH_COOKIE,
@@ -47,6 +51,7 @@ from app.tenancy.models import TenantContext
 
 log = logging.getLogger("onetouch.hot")
 
+_CATALOG: dict[str, str] = {"/courses": "page", "/api/v1/courses": "api"}
 _ROUTES: dict[tuple[str, str], re.Pattern[str]] = {
     ("GET", "page"): re.compile(r"/lessons/([1-9][0-9]{0,17})"),
     ("GET", "api"): re.compile(r"/api/v1/lessons/([1-9][0-9]{0,17})"),
@@ -57,6 +62,8 @@ _ROUTES: dict[tuple[str, str], re.Pattern[str]] = {
 
 def _match(scope: Scope) -> tuple[str, str, int] | None:
     method, path = scope["method"], scope["path"]
+    if method == "GET" and path in _CATALOG and not scope.get("query_string"):
+        return "CATALOG", _CATALOG[path], 0
     for (verb, kind), pattern in _ROUTES.items():
         if verb == method and (m := pattern.fullmatch(path)):
             return verb, kind, int(m.group(1))
@@ -71,6 +78,15 @@ def _bearer(request: Request) -> str | None:
 async def answer(request: Request, verb: str, kind: str, lesson_id: int) -> Response | None:
     """The hot answer, or None: let the router answer."""
     token = _bearer(request) if kind == "api" else request.cookies.get(AUTH_COOKIE)
+    if verb == "CATALOG":
+        found = await hot.run(request, hot.catalog, token)
+        if found is None:
+            return None
+        if kind == "api":
+            tenant = request.state.tenant
+            items = [course_list_item(c, tenant) for c in found.cards[:API_PAGE_SIZE]]
+            return JSONResponse(CourseList(items=items, total=len(found.cards)).model_dump(mode="json"))
+        return catalog_page(request, found)
     if verb == "GET":
         view = await hot.run(request, hot.read, token, lesson_id)
         if view is None:
@@ -117,6 +133,27 @@ def lesson_page(request: Request, view: hot.HotView) -> Response:
     token = csrf_token(request)
     progress = render_fragment(request, "progress/_progress.html", lesson_context(view, None))
     return HTMLResponse(parts[0].replace(_CSRF_MARK, token) + progress + parts[1].replace(_CSRF_MARK, token))
+
+
+_CATALOGS: dict[tuple[TenantContext, str, int], str] = {}
+_CATALOGS_MAX = 256
+
+
+def catalog_page(request: Request, found: hot.HotCatalog) -> Response:
+    """The catalog's first page for a learner: the same for every learner of the portal in a language, but
+    for the CSRF token (rendered once per portal, language and content version, as lesson pages are)."""
+    key = (request.state.tenant, request_language(request), found.content_version)
+    page = _CATALOGS.get(key)
+    if page is None:
+        context = {
+            **catalog_context(found.cards[:CATALOG_PAGE_SIZE], len(found.cards)),
+            "csrf_token": _CSRF_MARK,
+        }
+        page = bytes(render(request, "catalog/list.html", context).body).decode()
+        if len(_CATALOGS) >= _CATALOGS_MAX:
+            _CATALOGS.clear()
+        _CATALOGS[key] = page
+    return HTMLResponse(page.replace(_CSRF_MARK, csrf_token(request)))
 
 
 def _csrf_ok(request: Request, token: str | None) -> bool:

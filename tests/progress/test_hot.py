@@ -21,10 +21,10 @@ from tests.factories import lesson_ids, make_course, make_user
 def served(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
     """Which path answered each lesson request, in order: "hot" or "general"."""
     seen: list[str] = []
-    for name in ("read", "complete"):
+    for name in ("read", "complete", "catalog"):
         original = getattr(hot, name)
 
-        def spy(request, token, lesson_id, _original=original, **kwargs):  # type: ignore[no-untyped-def]
+        def spy(request, token, lesson_id=0, _original=original, **kwargs):  # type: ignore[no-untyped-def]
             view = _original(request, token, lesson_id, **kwargs)
             seen.append("hot" if view is not None else "general")
             return view
@@ -34,8 +34,8 @@ def served(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def _general_only(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(hot, "read", lambda request, token, lesson_id, **kwargs: None)
-    monkeypatch.setattr(hot, "complete", lambda request, token, lesson_id, **kwargs: None)
+    for name in ("read", "complete", "catalog"):
+        monkeypatch.setattr(hot, name, lambda request, token, lesson_id=0, **kwargs: None)
 
 
 def _enrolled(db, world, make_client, lessons=("A", "B", "C", "D")):  # type: ignore[no-untyped-def]
@@ -222,3 +222,34 @@ def test_the_assembled_page_follows_a_renamed_portal(world, db, make_client, ser
     assert "Thành phố Hải Phòng mới" in client.get(f"/lessons/{ids[1]}").text  # general: reloads the portal
     page = client.get(f"/lessons/{ids[1]}")
     assert served[-2:] == ["general", "hot"] and "Thành phố Hải Phòng mới" in page.text
+
+
+def test_the_hot_catalog_is_the_general_one(world, db, make_client, served, monkeypatch) -> None:
+    client, _ids = _enrolled(db, world, make_client)
+    make_course(db, world.national, "quoc-gia", "Khoá quốc gia")
+    make_course(db, world.quangninh, "quang-ninh", "Khoá Quảng Ninh")
+    client.get("/courses")  # the first view fills the content cache: general
+    served.clear()
+    hot_page, hot_api = client.get("/courses"), client.api("GET", "/api/v1/courses")
+    assert served == ["hot", "hot"]
+    assert "Khoá quốc gia" in hot_page.text and "Khoá Quảng Ninh" not in hot_page.text
+    assert sorted(c["slug"] for c in hot_api.json()["items"]) == ["hp", "quoc-gia"]
+    assert client.api("GET", "/api/v1/courses?q=quoc").json()["total"] == 1  # a search: the router
+    assert served == ["hot", "hot"]
+    _general_only(monkeypatch)
+    assert client.get("/courses").text == hot_page.text  # byte for byte, CSRF token included
+    assert client.api("GET", "/api/v1/courses").json() == hot_api.json()
+
+
+def test_the_hot_catalog_refuses_what_the_general_one_refuses(world, db, make_client, served) -> None:
+    client, _ids = _enrolled(db, world, make_client)
+    client.get("/courses")
+    trainer = make_client("haiphong")
+    trainer.login_api("trainer")
+    assert trainer.api("GET", "/api/v1/courses").status_code == 200
+    assert served[-1] == "general"  # staff: the general path
+    other = make_client("quangninh")
+    other.token = client.token
+    assert other.api("GET", "/api/v1/courses").status_code == 401  # another portal's token
+    assert client.api("POST", "/api/v1/auth/logout").status_code == 204
+    assert client.api("GET", "/api/v1/courses").status_code == 401  # revoked at once
