@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
@@ -31,6 +31,7 @@ from app.core import i18n
 from app.core.bench import BenchHelloMiddleware
 from app.core.cache import make_cache
 from app.core.db import make_engine, make_session_factory
+from app.core.deps import ids_in_range
 from app.core.errors import N_, DomainError, PasswordChangeRequired
 from app.core.headers import SecurityHeadersMiddleware
 from app.core.limits import ConcurrencyLimitMiddleware
@@ -211,6 +212,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        dependencies=[Depends(ids_in_range)],
     )
     app.state.settings = settings
     app.state.engine = engine

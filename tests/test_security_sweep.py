@@ -297,3 +297,18 @@ def test_ids_past_the_database_range_are_bad_input_not_server_errors(
     for url in (f"/api/v1/cohorts/{huge}", f"/api/v1/users/{huge}", f"/lessons/{huge}", f"/cohorts/{huge}"):
         r = admin.api("GET", url) if url.startswith("/api/") else admin.get(url)
         assert r.status_code in (404, 422), f"{url}: {r.status_code}"
+
+
+def test_an_id_past_the_database_range_is_refused_before_the_database_sees_it(
+    world: factories.World, make_client: Callable[..., Browser]
+) -> None:
+    admin = _signed_in(make_client, "admin")
+    huge = str(2**63)
+    for method, url in (
+        ("GET", f"/api/v1/cohorts/{huge}"),
+        ("POST", f"/api/v1/cohorts/{huge}/certificates.zip"),
+    ):
+        r = admin.api(method, url)
+        assert r.status_code == 422 and r.json()["code"] == "out_of_range", (url, r.text)
+        assert r.json()["detail"] == "Một con số trong yêu cầu vượt quá giới hạn cho phép.", r.text
+    assert admin.api("GET", f"/api/v1/cohorts/{2**63 - 1}").status_code == 404  # the largest id is an id

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.core.db import begin_write
+from app.core.errors import N_, Invalid
 from app.core.settings import Settings
 from app.core.web import SAFE_METHODS
 
@@ -75,6 +76,17 @@ async def get_settings_dep(request: Request) -> Settings:
 # scope="function": the commit runs before the response is sent, so a failed commit is a 500, not a lost row.
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+
+
+MAX_DB_INTEGER = 2**63 - 1  # the largest id either database stores (BIGINT)
+
+
+async def ids_in_range(request: Request) -> None:
+    """Refuse a number in the path that no row can have (`/cohorts/9223372036854775808`) before the database
+    sees it: a clear 422, and no driver error in the middle of a transaction."""
+    for value in request.path_params.values():
+        if isinstance(value, str) and len(value) > 18 and value.isdigit() and int(value) > MAX_DB_INTEGER:
+            raise Invalid(N_("A number in the request is out of range."), code="out_of_range")
 
 
 def client_address(request: Request) -> str:
