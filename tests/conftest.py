@@ -47,6 +47,12 @@ def settings(tmp_root: Path) -> Settings:
         secret_key=TEST_SECRET,
         media_dir=tmp_root / "media",
         log_requests=False,
+        # The app's sessions share the test's one connection. Something that runs the app's lifespan (the
+        # schemathesis ASGI client does) starts the background flushers of page views and lesson visits:
+        # a flush from their thread mid-request interleaved savepoints on that connection ("savepoint does
+        # not exist"). Here they never fire on their own; tests flush explicitly.
+        visit_flush_seconds=24 * 3600,
+        lesson_visit_flush_seconds=24 * 3600,
         _env_file=None,  # type: ignore[call-arg]
     )
 
