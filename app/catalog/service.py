@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -136,8 +136,24 @@ def catalog_cards(session: Session, cache: Cache | None, *, ttl: float = 60.0) -
             for c in session.scalars(stmt)
         ]
 
-    rows = cached(cache, CONTENT, f"catalog:{bound_tenant_id(session)}", load, ttl)
-    readable = readable_tenant_ids(session)
+    rows = cached(cache, CONTENT, catalog_key(bound_tenant_id(session)), load, ttl)
+    return cards_from(rows, readable_tenant_ids(session))
+
+
+def catalog_key(tenant_id: int | None) -> str:
+    return f"catalog:{tenant_id}"
+
+
+def lesson_key(lesson_id: int) -> str:
+    return f"lesson:{lesson_id}"
+
+
+def outline_key(course_id: int) -> str:
+    return f"outline:{course_id}"
+
+
+def cards_from(rows: list[dict[str, Any]], readable: Collection[int | None]) -> list[CourseCard]:
+    """The cached catalog's courses this portal may read (its own and the national ones)."""
     return [CourseCard(**row) for row in rows if row["tenant_id"] in readable]
 
 
@@ -375,7 +391,7 @@ def lesson_snapshot(
         ).first()
         return LessonSnapshot.of(lesson).dump() if lesson is not None else None
 
-    data = cached(cache, CONTENT, f"lesson:{lesson_id}", load, ttl)
+    data = cached(cache, CONTENT, lesson_key(lesson_id), load, ttl)
     if data is None or data["tenant_id"] not in readable_tenant_ids(session):
         raise NotFound(N_("Lesson not found."), code="lesson_not_found")
     return LessonSnapshot.load(data)
@@ -408,7 +424,7 @@ def course_outline(
         ).first()
         return CourseOutline.of(course).dump() if course is not None else None
 
-    data = cached(cache, CONTENT, f"outline:{course_id}", load, ttl)
+    data = cached(cache, CONTENT, outline_key(course_id), load, ttl)
     if data is None or data["tenant_id"] not in readable_tenant_ids(session):
         raise NotFound(N_("Course not found."), code="course_not_found")
     return CourseOutline.load(data)

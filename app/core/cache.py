@@ -54,6 +54,11 @@ def bump_everywhere(namespace: str) -> None:
         cache.bump(namespace)
 
 
+def versioned_key(namespace: str, version: int, key: str) -> str:
+    """Where `key` of the namespace's `version` is stored (`cached` and readers that never load)."""
+    return f"{namespace}:{version}:{key}"
+
+
 def cached(cache: Cache | None, namespace: str, key: str, loader: Callable[[], T], ttl: float) -> T:
     """The value for `key` in the namespace's current version, loading (and storing) it when missing."""
     if cache is None:
@@ -61,7 +66,7 @@ def cached(cache: Cache | None, namespace: str, key: str, loader: Callable[[], T
     version = cache.version(namespace)
     if version is None:
         return loader()
-    full = f"{namespace}:{version}:{key}"
+    full = versioned_key(namespace, version, key)
     value = cache.get(full)
     if value is None:
         value = loader()

@@ -30,8 +30,9 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from app.accounts.constants import LEARNER
+from app.catalog import service as catalog_service
 from app.catalog.service import CourseCard, CourseOutline, LessonSnapshot, OutlineLesson
-from app.core.cache import CONTENT, MemoryCache
+from app.core.cache import CONTENT, MemoryCache, versioned_key
 from app.core.db import utcnow
 from app.core.rawsql import Busy, ScopedSQL, TenantCursor, dialect_of, tenant_reader, tenant_writer
 from app.core.security import InvalidToken, TokenClaims, decode_access_token
@@ -172,10 +173,10 @@ def _content(
     version = cache.version(CONTENT)
     if version is None:
         return None
-    lesson = _loaded(cache, version, f"lesson:{lesson_id}", LessonSnapshot.load)
+    lesson = _loaded(cache, version, catalog_service.lesson_key(lesson_id), LessonSnapshot.load)
     if lesson is None:
         return None
-    course = _loaded(cache, version, f"outline:{lesson.course_id}", CourseOutline.load)
+    course = _loaded(cache, version, catalog_service.outline_key(lesson.course_id), CourseOutline.load)
     if course is None:
         return None
     readable = {tenant.id, national_id}
@@ -193,7 +194,7 @@ _LOADED_MAX = 4096
 
 def _loaded(cache: Any, version: int, key: str, load: Callable[[dict[str, Any]], T]) -> T | None:
     """The snapshot of the content cache's value for `key` (never loaded from the database here)."""
-    raw = cache.get(f"{CONTENT}:{version}:{key}")
+    raw = cache.get(versioned_key(CONTENT, version, key))
     if raw is None:
         return None
     memo = _LOADED.get((version, key))
@@ -326,16 +327,15 @@ def catalog(request: Request, token: str | None, _unused: int = 0) -> HotCatalog
     version = cache.version(CONTENT)
     if version is None:
         return None
-    rows = cache.get(f"{CONTENT}:{version}:catalog:{tenant.id}")
+    rows = cache.get(versioned_key(CONTENT, version, catalog_service.catalog_key(tenant.id)))
     if rows is None:
         return None
     with tenant_reader(request.app.state.session_factory, tenant.id) as sql:
         account = sql.rows(_ACCOUNT, user=claims.user_id)
     if not account or not _learner(account[0], claims):
         return None
-    readable = {tenant.id, national_id}
     _remember_learner(request, tenant, claims)
-    return HotCatalog([CourseCard(**row) for row in rows if row["tenant_id"] in readable], version)
+    return HotCatalog(catalog_service.cards_from(rows, {tenant.id, national_id}), version)
 
 
 async def run(request: Request, fn: Callable[..., T], token: str | None, lesson_id: int = 0) -> T:
