@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
-from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
@@ -30,7 +30,7 @@ from app.cohorts import routes_html as cohorts_html
 from app.core import i18n
 from app.core.bench import BenchHelloMiddleware
 from app.core.cache import make_cache
-from app.core.db import make_engine, make_session_factory
+from app.core.db import make_async_engine, make_engine, make_session_factory
 from app.core.deps import ids_in_range
 from app.core.errors import N_, DomainError, PasswordChangeRequired
 from app.core.headers import SecurityHeadersMiddleware
@@ -38,12 +38,13 @@ from app.core.limits import ConcurrencyLimitMiddleware
 from app.core.logging import RequestLogMiddleware, configure_logging
 from app.core.settings import Settings
 from app.core.web import STATIC_DIR, HashedStaticFiles, redirect, render, request_language, templates
+from app.dispatch import FastDispatchMiddleware
 from app.imports import routes_api as imports_api
 from app.imports import routes_html as imports_html
 from app.imports.jobs import thread_runner
 from app.progress import routes_api as progress_api
 from app.progress import routes_html as progress_html
-from app.progress.hot_asgi import HotLessonMiddleware
+from app.progress.presenters import page_cache
 from app.progress.visits import LessonVisits
 from app.quizzes import routes_api as quizzes_api
 from app.quizzes import routes_html as quizzes_html
@@ -175,6 +176,42 @@ def install_error_handlers(app: FastAPI) -> None:
         response.headers["Retry-After"] = "5"
         return response
 
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(OSError)
+    async def driver_error(request: Request, exc: Exception) -> Response:
+        # asyncpg reports a server that is starting or shutting down (SQLSTATE classes 08 and 57) or a refused
+        # connection as a plain DBAPIError or OSError: the database is unavailable, as above. Anything else is
+        # a server fault.
+        if database_unreachable(exc):
+            return await database_unavailable(request, exc)
+        log.error("unexpected database error", exc_info=exc)
+        lang = request_language(request) if not is_api(request) else api_language(request)
+        message = i18n.translate(lang, N_("The request could not be handled."))
+        if is_api(request):
+            return problem(request, 500, "Internal Server Error", message)
+        return error_page(request, 500, message)
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Is this the database (or the way to it) being down, rather than a fault of the request or the code?"""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    seen: BaseException | None = exc
+    for _ in range(4):  # the error, what SQLAlchemy wrapped, what the driver's adapter wrapped
+        if seen is None:
+            break
+        code = getattr(seen, "sqlstate", None) or getattr(seen, "pgcode", None)
+        if isinstance(code, str) and code[:2] in ("08", "57"):
+            return True
+        if isinstance(seen, ConnectionError | TimeoutError) or type(seen).__name__ in _DRIVER_DISCONNECTS:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
+# asyncpg's names for a connection that is gone or cannot be made (no SQLSTATE of their own).
+_DRIVER_DISCONNECTS = frozenset({"ConnectionDoesNotExistError", "InterfaceError", "ConnectionFailureError"})
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
@@ -190,20 +227,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        flusher = VisitFlusher(
-            visit_counter, lambda: app.state.session_factory, interval=settings.visit_flush_seconds
-        )
-        visits = VisitFlusher(
-            app.state.lesson_visits,
-            lambda: app.state.session_factory,
-            interval=settings.lesson_visit_flush_seconds,
-        )
-        flusher.start()
-        visits.start()
+        flushers = [
+            VisitFlusher(visit_counter, lambda: app.state.session_factory, interval=settings.visit_flush_seconds)
+        ]
+        if app.state.lesson_visits is not None:
+            flushers.append(
+                VisitFlusher(
+                    app.state.lesson_visits,
+                    lambda: app.state.session_factory,
+                    interval=settings.lesson_visit_flush_seconds,
+                )
+            )
+        for flusher in flushers:
+            flusher.start()
         yield
-        visits.stop()
-        flusher.stop()  # the last views reach the database before the engine closes
+        for flusher in reversed(flushers):
+            flusher.stop()  # the last views reach the database before the engine closes
         app.state.engine.dispose()
+        if app.state.async_engine is not None:
+            await app.state.async_engine.dispose()
 
     app = FastAPI(
         title="OneTouch API",
@@ -220,7 +262,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.failure_counter = make_failure_counter(settings.redis_url)
     app.state.tenant_cache = TenantCache(ttl=settings.tenant_cache_seconds)
     app.state.visit_counter = visit_counter
-    app.state.lesson_visits = LessonVisits()  # where each learner was last reading, written in batches
+    # Where each learner was last reading, written in batches (or at once, without the buffer).
+    app.state.lesson_visits = LessonVisits() if settings.buffer_lesson_visits else None
+    # The learning path on PostgreSQL: on the event loop through asyncpg (app/progress/runner.py).
+    app.state.async_engine = (
+        make_async_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout,
+            prepared_statements=settings.db_prepared_statements,
+        )
+        if settings.db_async and not settings.is_sqlite
+        else None
+    )
+    app.state.page_cache = page_cache(settings.page_cache_mb * 2**20)
     # Shared content (lessons, outlines, catalog): Redis when configured, so every worker sees each edit.
     app.state.cache = make_cache(settings.redis_url)
     app.state.job_runner = thread_runner  # background imports; tests swap in an inline runner
@@ -269,8 +325,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.mount("/static", static, name="static")
 
-    # Innermost: the hot lesson requests are answered here when they can be, else by the router.
-    app.add_middleware(HotLessonMiddleware)
+    # Innermost: the learning path's requests answered in front of the router (same handlers as the routes).
+    if settings.fast_dispatch:
+        app.add_middleware(FastDispatchMiddleware)
     app.add_middleware(VisitMiddleware, counter=visit_counter)
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)

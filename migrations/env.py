@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 import app.models  # noqa: F401 - registers every table on the metadata
 from app.core.db import Base, make_engine
 from app.core.settings import Settings
+from app.tenancy import rls
 
 config = context.config
 target_metadata = Base.metadata
@@ -21,6 +22,8 @@ def run_with(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        # Migrations may move any tenant's rows: they declare so to row-level security (PostgreSQL).
+        rls.declare(connection, rls.context_values(None, None, cross=True))
         context.run_migrations()
 
 

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from app.accounts.constants import NATIONAL_ADMIN, TENANT_ADMIN, TRAINER
 from app.accounts.models import User
+from app.accounts.signedin import check_account, check_password_current, portal_claims
 from app.core.deps import AppSettings, DbSession
-from app.core.errors import N_, Forbidden, PasswordChangeRequired, Unauthorized
-from app.core.security import InvalidToken, TokenClaims, decode_access_token
+from app.core.errors import N_, Forbidden, Unauthorized
+from app.core.security import TokenClaims
 from app.core.settings import Settings
 from app.core.web import AUTH_COOKIE
 from app.tenancy.deps import CurrentTenant
@@ -33,19 +34,10 @@ class LoginRequired(Exception):
 def load_user_from_token(
     session: Session, settings: Settings, tenant: TenantContext, token: str
 ) -> tuple[User, TokenClaims]:
-    try:
-        claims = decode_access_token(token, secret=settings.secret_key, algorithm=settings.jwt_algorithm)
-    except InvalidToken as exc:
-        raise Unauthorized(
-            N_("Your sign-in is not valid or has expired. Please sign in again."), code="invalid_token"
-        ) from exc
-    if claims.tenant_id != tenant.id:
-        raise Unauthorized(N_("This sign-in belongs to another portal."), code="wrong_tenant")
+    claims = portal_claims(token, tenant.id, settings)
     user = session.get(User, claims.user_id)
-    if user is None or not user.is_active or user.token_version != claims.version:
-        raise Unauthorized(
-            N_("Your sign-in is not valid or has expired. Please sign in again."), code="revoked_token"
-        )
+    check_account(user, claims)
+    assert user is not None
     return user, claims
 
 
@@ -65,10 +57,7 @@ def _api_user(
 
 
 async def _api_user_strict(user: Annotated[User, Depends(_api_user)]) -> User:
-    if user.must_change_password:
-        raise PasswordChangeRequired(
-            N_("You must change your password before continuing."), code="password_change_required"
-        )
+    check_password_current(user)
     return user
 
 
@@ -89,22 +78,20 @@ def _page_user_optional(
     return user
 
 
-def _next_url(request: Request) -> str:
+def page_next_url(request: Request) -> str:
+    """Where the sign-in page sends the learner back to: this page."""
     path = request.url.path
     return path + ("?" + request.url.query if request.url.query else "")
 
 
 async def _page_user(request: Request, user: Annotated[User | None, Depends(_page_user_optional)]) -> User:
     if user is None:
-        raise LoginRequired(_next_url(request))
+        raise LoginRequired(page_next_url(request))
     return user
 
 
 async def _page_user_strict(request: Request, user: Annotated[User, Depends(_page_user)]) -> User:
-    if user.must_change_password:
-        raise PasswordChangeRequired(
-            N_("You must change your password before continuing."), code="password_change_required"
-        )
+    check_password_current(user)
     return user
 
 

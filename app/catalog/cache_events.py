@@ -16,8 +16,14 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from app.catalog.models import Course, CourseModule, Lesson, MediaFile
 from app.core.cache import CONTENT, bump_everywhere
 
-_CONTENT_CLASSES = (Course, CourseModule, Lesson, MediaFile)
+_CONTENT_CLASSES: tuple[type, ...] = (Course, CourseModule, Lesson, MediaFile)
 _DIRTY = "content_changed"
+
+
+def watch(*classes: type) -> None:
+    """Count changes to these models as content changes too (a higher layer's content: quizzes)."""
+    global _CONTENT_CLASSES  # noqa: PLW0603 - set once at import by the modules that own the classes
+    _CONTENT_CLASSES = tuple(dict.fromkeys((*_CONTENT_CLASSES, *classes)))
 
 
 def _touches_content(objects: Any) -> bool:

@@ -8,14 +8,11 @@ from fastapi import APIRouter, Query, Request
 
 from app.accounts.deps import ApiUser
 from app.catalog import service
-from app.catalog.models import Course, Lesson
-from app.catalog.schemas import CourseList, CourseListItem, CourseRead, LessonRead, LessonSummary, ModuleRead
-from app.catalog.service import CourseCard, LessonSnapshot
+from app.catalog.models import Course
+from app.catalog.schemas import CourseList, CourseListItem, CourseRead, LessonSummary, ModuleRead
+from app.catalog.service import CourseCard
 from app.core.deps import DbSession
-from app.progress.hot import HotView
-from app.progress.reading import ReadingView, open_lesson_for_reading
 from app.quizzes import service as quizzes_service
-from app.quizzes.models import Quiz
 from app.tenancy.deps import CurrentTenant
 from app.tenancy.models import TenantContext
 
@@ -59,10 +56,6 @@ def course_read(course: Course, tenant: TenantContext, quiz_ids: dict[str, int] 
     )
 
 
-def media_url(lesson: Lesson | LessonSnapshot) -> str | None:
-    return f"/media/{lesson.media_id}" if lesson.media_id else None
-
-
 @router.get("/courses", response_model=CourseList, name="api:courses")
 def list_courses(
     request: Request,
@@ -93,40 +86,3 @@ def list_courses(
 def get_course(slug: str, session: DbSession, tenant: CurrentTenant, user: ApiUser) -> CourseRead:
     course = service.get_course(session, slug, user, include_drafts=True)
     return course_read(course, tenant, quizzes_service.quiz_ids_by_slug(session, course.id))
-
-
-@router.get("/lessons/{lesson_id}", response_model=LessonRead, name="api:lesson")
-def get_lesson(
-    request: Request, lesson_id: int, session: DbSession, tenant: CurrentTenant, user: ApiUser
-) -> LessonRead:
-    """A lesson with its sanitised HTML: for learners enrolled in its course, and for staff."""
-    view = open_lesson_for_reading(
-        session,
-        user,
-        lesson_id,
-        request.app.state.cache,
-        ttl=request.app.state.settings.content_cache_seconds,
-    )
-    return lesson_read(view, quizzes_service.quiz_for_lesson(session, view.lesson))
-
-
-def lesson_read(view: ReadingView | HotView, quiz: Quiz | None) -> LessonRead:
-    """The lesson API's answer, from the general read path or the hot one (app/progress/hot.py)."""
-    lesson = view.lesson
-    return LessonRead(
-        id=lesson.id,
-        course_slug=view.course.slug,
-        module_id=lesson.module_id,
-        title=lesson.title,
-        kind=lesson.kind,
-        required=lesson.required,
-        duration_minutes=lesson.duration_minutes,
-        body_html=lesson.body_html,
-        video_url=media_url(lesson) if lesson.kind == "video" else None,
-        embed_url=lesson.embed_url,
-        document_url=media_url(lesson) if lesson.kind == "document" else None,
-        quiz_id=quiz.id if quiz else None,
-        quiz_slug=lesson.quiz_slug,
-        previous_id=view.previous.id if view.previous else None,
-        next_id=view.next.id if view.next else None,
-    )

@@ -330,6 +330,7 @@ class CourseOutline:
     title: str
     status: str
     required_lessons: int
+    certificate: bool
     modules: tuple[OutlineModule, ...]
 
     @property
@@ -349,6 +350,7 @@ class CourseOutline:
             title=course.title,
             status=course.status,
             required_lessons=course.required_lessons,
+            certificate=course.certificate,
             modules=tuple(
                 OutlineModule(
                     m.id,
@@ -380,21 +382,49 @@ class CourseOutline:
         return cls(**{**data, "modules": modules})
 
 
+def load_lesson_snapshot(session: Session, lesson_id: int) -> LessonSnapshot | None:
+    """The lesson (with its media's size) from the database, as the session's scoping lets it see it."""
+    lesson = session.scalars(select(Lesson).where(Lesson.id == lesson_id).options(selectinload(Lesson.media))).first()
+    return LessonSnapshot.of(lesson) if lesson is not None else None
+
+
 def lesson_snapshot(
     session: Session, cache: Cache | None, lesson_id: int, *, ttl: float = 60.0
 ) -> LessonSnapshot:
     """The lesson (with its media's size), from the cache when this content version has it."""
 
     def load() -> dict[str, Any] | None:
-        lesson = session.scalars(
-            select(Lesson).where(Lesson.id == lesson_id).options(selectinload(Lesson.media))
-        ).first()
-        return LessonSnapshot.of(lesson).dump() if lesson is not None else None
+        found = load_lesson_snapshot(session, lesson_id)
+        return found.dump() if found is not None else None
 
     data = cached(cache, CONTENT, lesson_key(lesson_id), load, ttl)
     if data is None or data["tenant_id"] not in readable_tenant_ids(session):
         raise NotFound(N_("Lesson not found."), code="lesson_not_found")
     return LessonSnapshot.load(data)
+
+
+def load_course_outline(session: Session, course_id: int) -> CourseOutline | None:
+    """The course's modules and lessons in reading order (no bodies), as the session's scoping lets it see."""
+    course = session.scalars(
+        select(Course)
+        .where(Course.id == course_id)
+        .options(
+            selectinload(Course.modules)
+            .selectinload(CourseModule.lessons)
+            .load_only(
+                Lesson.id,
+                Lesson.title,
+                Lesson.kind,
+                Lesson.required,
+                Lesson.module_id,
+                Lesson.quiz_slug,
+                Lesson.position,
+                Lesson.tenant_id,
+                raiseload=True,
+            )
+        )
+    ).first()
+    return CourseOutline.of(course) if course is not None else None
 
 
 def course_outline(
@@ -403,26 +433,8 @@ def course_outline(
     """The course's modules and lessons in reading order (no bodies), from the cache when it has them."""
 
     def load() -> dict[str, Any] | None:
-        course = session.scalars(
-            select(Course)
-            .where(Course.id == course_id)
-            .options(
-                selectinload(Course.modules)
-                .selectinload(CourseModule.lessons)
-                .load_only(
-                    Lesson.id,
-                    Lesson.title,
-                    Lesson.kind,
-                    Lesson.required,
-                    Lesson.module_id,
-                    Lesson.quiz_slug,
-                    Lesson.position,
-                    Lesson.tenant_id,
-                    raiseload=True,
-                )
-            )
-        ).first()
-        return CourseOutline.of(course).dump() if course is not None else None
+        found = load_course_outline(session, course_id)
+        return found.dump() if found is not None else None
 
     data = cached(cache, CONTENT, outline_key(course_id), load, ttl)
     if data is None or data["tenant_id"] not in readable_tenant_ids(session):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
+import uuid
 import weakref
 from pathlib import Path
 from typing import Any, ClassVar
@@ -12,6 +13,7 @@ from typing import Any, ClassVar
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -94,6 +96,40 @@ def make_engine(
     )
 
 
+def make_async_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 20,
+    pool_timeout: float = 10.0,
+    prepared_statements: bool = True,
+) -> AsyncEngine:
+    """The PostgreSQL engine the learning path uses on the event loop: asyncpg, its own pool.
+
+    `prepared_statements=False` for PgBouncer older than 1.21 in transaction mode (a prepared statement lives
+    on one server connection; the next transaction may get another). Pinged at checkout and recycled like
+    the ordinary pool, so a database restart costs only the requests in flight.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError("the async engine is for PostgreSQL")
+    connect_args: dict[str, Any] = {"timeout": 5}
+    if not prepared_statements:
+        # Every statement is prepared inside its transaction, under a name no other client can take.
+        connect_args["statement_cache_size"] = 0
+        connect_args["prepared_statement_cache_size"] = 0
+        connect_args["prepared_statement_name_func"] = lambda: f"__onetouch_{uuid.uuid4().hex}__"
+    return create_async_engine(
+        parsed.set(drivername="postgresql+asyncpg"),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args=connect_args,
+    )
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -115,18 +151,25 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking on upgrade.
-        immediate = conn.get_execution_options().get("sqlite_immediate", False)
-        if immediate:
-            if not writer_lock.acquire(timeout=30):  # SQLite's own busy_timeout: then 503, never a hang
-                raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
-            conn.info[_WRITER_LOCK] = writer_lock
-            try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            except BaseException:
-                _release_writer(conn)
-                raise
-        else:
+        options = conn.get_execution_options()
+        if not options.get("sqlite_immediate", False):
             conn.exec_driver_sql("BEGIN")
+            return
+        nowait = options.get("sqlite_nowait", False)
+        if not (writer_lock.acquire(blocking=False) if nowait else writer_lock.acquire(timeout=30)):
+            if nowait:
+                raise Busy
+            # SQLite's own busy_timeout: then 503, never a hang
+            raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
+        conn.info[_WRITER_LOCK] = writer_lock
+        try:
+            if nowait:
+                _begin_immediate_nowait(conn)
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release_writer(conn)
+            raise
 
     @event.listens_for(engine, "commit")
     def _on_commit(conn: Any) -> None:
@@ -142,6 +185,22 @@ def _configure_sqlite(engine: Engine) -> None:
         lock = record.info.pop(_WRITER_LOCK, None) if record is not None else None
         if lock is not None:
             lock.release()
+
+
+class Busy(Exception):
+    """`sqlite_nowait`: another writer holds the write lock this instant (a caller on the event loop, which
+    must never wait for it, then goes to a worker thread and waits there)."""
+
+
+def _begin_immediate_nowait(conn: Any) -> None:
+    dbapi = conn.connection.dbapi_connection
+    dbapi.execute("PRAGMA busy_timeout = 0")  # another process holds the lock: say so at once
+    try:
+        dbapi.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise Busy from exc
+    finally:
+        dbapi.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def _release_writer(conn: Any) -> None:

@@ -74,6 +74,20 @@ class Settings(BaseSettings):
     # Where each learner was last reading (Continue), buffered per worker and written in batches.
     lesson_visit_flush_seconds: float = 2.0
 
+    # The learning path's mechanisms (docs/performance.md measures each; `bench/http.py --ablation`):
+    # answer lesson requests in front of the router, calling the same handlers as their routes;
+    fast_dispatch: bool = True
+    # render a lesson page's shared part once per portal, language, roles, lesson and content version;
+    assemble_pages: bool = True
+    page_cache_mb: int = 32  # per worker, least recently used out first
+    # buffer where learners were last reading (Continue) and write it in batches, not once per page view;
+    buffer_lesson_visits: bool = True
+    # on PostgreSQL, run the learning path on the event loop through an asyncpg pool (else in a worker thread
+    # through the ordinary pool);
+    db_async: bool = True
+    # prepared statements on PostgreSQL: turn off behind PgBouncer older than 1.21 in transaction mode.
+    db_prepared_statements: bool = True
+
     log_requests: bool = True
     # Benchmarks only: serve the bare ASGI ceiling at /__bench/hello (bench/http.py turns it on).
     bench_endpoints: bool = False

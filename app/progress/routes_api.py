@@ -6,26 +6,14 @@ from fastapi import APIRouter, Request, Response
 
 from app.accounts.deps import ApiUser
 from app.catalog import service as catalog_service
+from app.catalog.schemas import LessonRead
 from app.cohorts import service as cohorts_service
-from app.core.deps import DbSession, manual_write
-from app.progress import reading, service
-from app.progress.hot import Figures
-from app.progress.models import Enrolment
+from app.core.deps import DbSession
+from app.progress import handlers, service
+from app.progress.presenters import progress_item
 from app.progress.schemas import EnrolRequest, ProgressItem, ProgressList
 
 router = APIRouter(prefix="/api/v1", tags=["progress"])
-
-
-def progress_item(enrolment: Enrolment | Figures, course_slug: str) -> ProgressItem:
-    return ProgressItem(
-        course_slug=course_slug,
-        cohort_id=enrolment.cohort_id,
-        lessons_completed=enrolment.lessons_completed,
-        lessons_total=enrolment.lessons_total,
-        percent=enrolment.percent,
-        completed_at=enrolment.completed_at,
-        late=enrolment.late,
-    )
 
 
 @router.post("/courses/{slug}/enrol", response_model=ProgressItem, name="api:enrol")
@@ -45,19 +33,16 @@ def enrol(
     return progress_item(enrolment, course.slug)
 
 
+@router.get("/lessons/{lesson_id}", response_model=LessonRead, name="api:lesson")
+async def get_lesson(request: Request, lesson_id: int) -> Response:
+    """A lesson with its sanitised HTML: for learners enrolled in its course, and for staff."""
+    return await handlers.lesson_api(request, lesson_id)
+
+
 @router.post("/lessons/{lesson_id}/complete", response_model=ProgressItem, name="api:lesson_complete")
-@manual_write  # reading.complete_lesson takes the write lock itself, briefly
-def complete(request: Request, lesson_id: int, session: DbSession, user: ApiUser) -> ProgressItem:
+async def complete(request: Request, lesson_id: int) -> Response:
     """Mark a lesson complete (idempotent: completing it again changes nothing)."""
-    view = reading.complete_lesson(
-        session,
-        user,
-        lesson_id,
-        request.app.state.cache,
-        ttl=request.app.state.settings.content_cache_seconds,
-    )
-    assert view.enrolment is not None
-    return progress_item(view.enrolment, view.course.slug)
+    return await handlers.complete_api(request, lesson_id)
 
 
 @router.get("/me/progress", response_model=ProgressList, name="api:my_progress")

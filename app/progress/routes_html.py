@@ -6,21 +6,14 @@ from typing import Annotated
 
 from fastapi import Form, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from app.accounts.deps import PageUser
 from app.catalog import service as catalog_service
-from app.catalog.constants import LESSON_KIND_LABELS
 from app.cohorts import service as cohorts_service
-from app.core.deps import DbSession, manual_write
-from app.core.web import html_router, is_htmx, redirect, render
-from app.progress import service
-from app.progress.hot import HotView
-from app.progress.reading import ReadingView, open_lesson_for_reading
-from app.progress.reading import complete_lesson as complete_lesson_fast
+from app.core.deps import DbSession
+from app.core.web import html_router, redirect, render
+from app.progress import handlers, service
 from app.progress.visits import apply_pending
-from app.quizzes import service as quizzes_service
-from app.quizzes.models import Quiz
 from app.tenancy.deps import CurrentTenant
 
 router = html_router()
@@ -58,53 +51,15 @@ def continue_course(
     return redirect(request, f"/lessons/{lesson.id}")
 
 
-def _lesson_context(view: service.LessonView | ReadingView, session: Session) -> dict[str, object]:
-    return lesson_context(view, quizzes_service.quiz_for_lesson(session, view.lesson))
-
-
-def lesson_context(view: service.LessonView | ReadingView | HotView, quiz: Quiz | None) -> dict[str, object]:
-    """The lesson page's (and its progress fragment's) context, for the general path and the hot one."""
-    return {
-        "view": view,
-        "lesson": view.lesson,
-        "course": view.course,
-        "kinds": LESSON_KIND_LABELS,
-        "quiz": quiz,
-    }
-
-
 @router.get("/lessons/{lesson_id}", name="lessons:view")
-def lesson_page(
-    request: Request, lesson_id: int, session: DbSession, tenant: CurrentTenant, user: PageUser
-) -> Response:
-    view = open_lesson_for_reading(
-        session,
-        user,
-        lesson_id,
-        request.app.state.cache,
-        ttl=request.app.state.settings.content_cache_seconds,
-    )
-    return render(request, "progress/lesson.html", _lesson_context(view, session))
+async def lesson_page(request: Request, lesson_id: int) -> Response:
+    return await handlers.lesson_page(request, lesson_id)
 
 
 @router.post("/lessons/{lesson_id}/complete", name="lessons:complete")
-@manual_write  # reading.complete_lesson takes the write lock itself, briefly
-def complete_lesson(
-    request: Request, lesson_id: int, session: DbSession, tenant: CurrentTenant, user: PageUser
-) -> Response:
+async def complete_lesson(request: Request, lesson_id: int) -> Response:
     """A plain form post (works without JavaScript); htmx swaps in just the progress fragment."""
-    view = complete_lesson_fast(
-        session,
-        user,
-        lesson_id,
-        request.app.state.cache,
-        ttl=request.app.state.settings.content_cache_seconds,
-    )
-    if is_htmx(request):
-        return render(request, "progress/_progress.html", _lesson_context(view, session))
-    if view.next is not None:
-        return redirect(request, f"/lessons/{view.next.id}")
-    return redirect(request, f"/courses/{view.course.slug}")
+    return await handlers.complete_page(request, lesson_id)
 
 
 @router.get("/learning", name="learning")

@@ -1,45 +1,34 @@
-"""Enrolment and lesson progress: idempotent completion, stored figures, resume and course completion."""
+"""Enrolments for code that holds an ORM session: enrol, resume, my learning, and the learning path's rules
+(`app/progress/learning.py`) run inside the caller's transaction (completion, quiz results)."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any, cast
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import CursorResult, case, func, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from app.accounts.models import User
 from app.catalog import service as catalog_service
 from app.catalog.models import QUIZ, Course, Lesson
-from app.certificates import service as certificates_service
 from app.cohorts.models import Cohort
 from app.core.db import utcnow
 from app.core.errors import N_, Forbidden, Invalid, NotFound
-from app.core.i18n import VN_TZ
+from app.progress import learning
+from app.progress.learning import local_today  # noqa: F401 - the cohorts' "today": one rule, in learning
 from app.progress.models import Enrolment, LessonProgress
-from app.quizzes.models import Quiz, QuizAttempt
-from app.reports import counters as report_counters
-from app.tenancy.scoping import bound_tenant_id
-
-
-def percent_of(done: int, total: int) -> int:
-    return min(100, done * 100 // total) if total > 0 else 0
+from app.quizzes.models import Quiz
+from app.tenancy import service as tenancy_service
+from app.tenancy.statements import TenantConnection
 
 
 def get_enrolment(session: Session, user_id: int, course_id: int) -> Enrolment | None:
     return session.scalars(
         select(Enrolment).where(Enrolment.user_id == user_id, Enrolment.course_id == course_id)
     ).first()
-
-
-def require_enrolment(session: Session, user: User, course_id: int) -> Enrolment:
-    enrolment = get_enrolment(session, user.id, course_id)
-    if enrolment is None:
-        raise Forbidden(N_("Enrol in the course to open its lessons."), code="not_enrolled")
-    return enrolment
 
 
 def enrol(
@@ -82,97 +71,69 @@ def enrol(
     return enrolment, True
 
 
-def local_today(now: dt.datetime | None = None) -> dt.date:
-    return (now or utcnow()).astimezone(VN_TZ).date()
-
-
 def completed_lesson_ids(session: Session, enrolment: Enrolment) -> set[int]:
     return set(
         session.scalars(select(LessonProgress.lesson_id).where(LessonProgress.enrolment_id == enrolment.id))
     )
 
 
-def sync_totals(session: Session, enrolment: Enrolment, course: Course) -> None:
-    """Re-base the stored figures when the course's required lessons changed since the last event."""
-    if enrolment.lessons_total == course.required_lessons:
-        return
-    done = (
-        session.scalar(
-            select(func.count())
-            .select_from(LessonProgress)
-            .join(Lesson, Lesson.id == LessonProgress.lesson_id)
-            .where(LessonProgress.enrolment_id == enrolment.id, Lesson.required)
-        )
-        or 0
-    )
-    enrolment.lessons_total = course.required_lessons
-    enrolment.lessons_completed = done
-    enrolment.percent = 100 if enrolment.completed_at else percent_of(done, course.required_lessons)
+class _SessionStore:
+    """A `learning.Store` over an ORM session's own transaction, for code that holds a session (services, jobs,
+    the CLI, tests): the learning path's rules, run inside the caller's transaction."""
+
+    def __init__(self, session: Session, tenant_id: int) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+        national = tenancy_service.national_tenant_id(session)
+        self.readable = tuple(sorted({tenant_id} | ({national} if national is not None else set())))
+        self.cache = None
+        self.content_version = None
+        self.content_ttl = 0.0
+
+    @contextmanager
+    def reading(self) -> Iterator[TenantConnection]:
+        self.session.flush()
+        yield TenantConnection(self.session.connection(), self.tenant_id)
+
+    writing = reading
+
+    @contextmanager
+    def content_session(self) -> Iterator[Session]:
+        yield self.session
+
+
+def session_store(session: Session, tenant_id: int) -> _SessionStore:
+    """The learning path's store over the session's own transaction, for one tenant."""
+    return _SessionStore(session, tenant_id)
+
+
+def _plan_and_progress(
+    session: Session, enrolment: Enrolment
+) -> tuple[_SessionStore, learning.CoursePlan, learning.Progress]:
+    store = _SessionStore(session, enrolment.tenant_id)
+    plan = learning.course_plan(store, enrolment.course_id)
     session.flush()
-
-
-def record_visit(session: Session, enrolment: Enrolment, lesson: Lesson) -> None:
-    if enrolment.last_lesson_id != lesson.id or enrolment.started_at is None:
-        enrolment.last_lesson_id = lesson.id
-        if enrolment.started_at is None:
-            enrolment.started_at = utcnow()
-        session.flush()
+    progress = learning.Progress(**{name: getattr(enrolment, name) for name in learning.Progress.__dataclass_fields__})
+    return store, plan, progress
 
 
 def complete_lesson(
     session: Session, enrolment: Enrolment, lesson: Lesson, *, now: dt.datetime | None = None
 ) -> bool:
-    """Mark a lesson complete; True when this call counted it (False if it already was).
+    """Mark a lesson complete (`learning.record_completion`); True when this call counted it.
 
-    Safe under double clicks and concurrent requests: the unique (tenant, enrolment, lesson) constraint
-    lets one insert win, and only the winner bumps the stored figures, with an atomic SQL update.
+    Safe under double clicks and concurrent requests: the unique (tenant, enrolment, lesson) row lets one
+    insert win, and only the winner bumps the stored figures. `enrolment` is refreshed afterwards.
     """
     if lesson.course_id != enrolment.course_id:
         raise NotFound(N_("Lesson not found."), code="lesson_not_found")
-    now = now or utcnow()
-    try:
-        with session.begin_nested():
-            session.add(LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id, completed_at=now))
-    except IntegrityError:
-        counted = False
-    else:
-        counted = True
-    # The first lesson starts the course: a conditional UPDATE, so exactly one request counts the start.
-    started_now = (
-        enrolment.started_at is None
-        and cast(
-            CursorResult[Any],
-            session.execute(
-                update(Enrolment)
-                .where(Enrolment.id == enrolment.id, Enrolment.started_at.is_(None))
-                .values(started_at=now)
-                .execution_options(synchronize_session=False)
-            ),
-        ).rowcount
-        == 1
-    )
-    values: dict[str, object] = {
-        "last_lesson_id": lesson.id,
-        "started_at": func.coalesce(Enrolment.started_at, now),
-    }
-    if counted and lesson.required:
-        values["lessons_completed"] = Enrolment.lessons_completed + 1
-        values["percent"] = case(
-            (Enrolment.lessons_total <= 0, 0),
-            (Enrolment.lessons_completed + 1 >= Enrolment.lessons_total, 100),
-            else_=(Enrolment.lessons_completed + 1) * 100 // Enrolment.lessons_total,
-        )
-    session.execute(
-        update(Enrolment)
-        .where(Enrolment.id == enrolment.id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    store, plan, progress = _plan_and_progress(session, enrolment)
+    outline_lesson = next((x for x in plan.outline.lessons if x.id == lesson.id), None)
+    if outline_lesson is None:
+        raise NotFound(N_("Lesson not found."), code="lesson_not_found")
+    with store.writing() as db:
+        _, counted = learning.record_completion(db, progress, outline_lesson, plan, now or utcnow())
     session.refresh(enrolment)
-    if started_now:
-        before = report_counters.state_of(enrolment)
-        report_counters.record_change(session, dataclasses.replace(before, started_at=None), enrolment)
-    check_completion(session, enrolment, now=now)
     return counted
 
 
@@ -196,16 +157,6 @@ def required_quiz_ids(session: Session, course: Course) -> list[int]:
     return list(session.scalars(select(Quiz.id).where(Quiz.course_id == course.id, Quiz.slug.in_(slugs))))
 
 
-def passed_quiz_ids(session: Session, enrolment: Enrolment) -> set[int]:
-    return set(
-        session.scalars(
-            select(QuizAttempt.quiz_id).where(
-                QuizAttempt.enrolment_id == enrolment.id, QuizAttempt.passed.is_(True)
-            )
-        )
-    )
-
-
 def record_quiz_result(
     session: Session,
     enrolment: Enrolment,
@@ -215,65 +166,22 @@ def record_quiz_result(
     *,
     now: dt.datetime | None = None,
 ) -> None:
-    """A graded attempt: keep the best score; a pass completes the quiz's lessons and maybe the course."""
-    now = now or utcnow()
-    # The course's own row (its completion quizzes) and the quiz's lessons: not the whole course with every
-    # lesson body, which cost a quiz submission more than the rest of its work.
-    course = session.get(Course, enrolment.course_id)
-    if course is None:
-        raise NotFound(N_("Course not found."), code="course_not_found")
-    if quiz.id in required_quiz_ids(session, course) and (
-        enrolment.best_score_percent is None or percent > enrolment.best_score_percent
-    ):
-        enrolment.best_score_percent = percent
-        session.flush()
-    if not passed:
-        return
-    quiz_lessons = session.scalars(
-        select(Lesson)
-        .where(Lesson.course_id == course.id, Lesson.kind == QUIZ, Lesson.quiz_slug == quiz.slug)
-        .order_by(Lesson.id)
-    )
-    for lesson in quiz_lessons.all():
-        complete_lesson(session, enrolment, lesson, now=now)
-    check_completion(session, enrolment, now=now)
+    """A graded attempt (`learning.record_quiz_result`): the best score, and a pass completes the quiz's
+    lessons and maybe the course. `enrolment` is refreshed afterwards."""
+    store, plan, progress = _plan_and_progress(session, enrolment)
+    with store.writing() as db:
+        learning.record_quiz_result(db, progress, quiz.id, percent, passed, plan, now or utcnow())
+    session.refresh(enrolment)
 
 
 def check_completion(session: Session, enrolment: Enrolment, *, now: dt.datetime | None = None) -> bool:
-    """Is the course complete for this enrolment? Marks it (once, and late if after the cohort closed).
-
-    The one place that decides completion: every required lesson complete and every required quiz passed.
-    Completing issues the certificate (when the course gives one) in the same transaction. The figures are set
-    through ORM attributes, so listeners on Enrolment (reports) see them.
-    """
-    if enrolment.completed_at is not None:
-        return True
-    if enrolment.lessons_completed < enrolment.lessons_total:
-        return False
-    course = catalog_service.get_course_by_id(session, enrolment.course_id)
-    quiz_ids = required_quiz_ids(session, course)
-    if enrolment.lessons_total <= 0 and not quiz_ids:
-        return False
-    if not set(quiz_ids) <= passed_quiz_ids(session, enrolment):
-        return False
-    # Lock the row (PostgreSQL; SQLite writers are already serialised) and read it again: a concurrent
-    # request may have completed the course since this one loaded it.
-    session.flush()
-    session.refresh(enrolment, with_for_update=True)
-    if enrolment.completed_at is not None:
-        return True
-    now = now or utcnow()
-    late = False
-    if enrolment.cohort_id is not None:
-        cohort = session.get(Cohort, enrolment.cohort_id)
-        late = bool(cohort and cohort.closes_on and local_today(now) > cohort.closes_on)
-    enrolment.completed_at = now
-    enrolment.late = late
-    enrolment.percent = 100
-    session.flush()
-    if course.certificate:
-        certificates_service.issue_certificate(session, enrolment, course, now=now)
-    return True
+    """Is the course complete for this enrolment? Completes it if it now is (`learning.complete_course_if_done`,
+    the one place that decides)."""
+    store, plan, progress = _plan_and_progress(session, enrolment)
+    with store.writing() as db:
+        after = learning.complete_course_if_done(db, progress, plan, now or utcnow())
+    session.refresh(enrolment)
+    return after.completed_at is not None
 
 
 def resume_lesson(
@@ -306,49 +214,4 @@ def my_enrolments(session: Session, user: User) -> list[Enrolment]:
             .options(selectinload(Enrolment.course), selectinload(Enrolment.cohort))
             .order_by(Enrolment.completed_at.is_not(None), Enrolment.enrolled_at.desc())
         )
-    )
-
-
-def enrolment_for_lesson(session: Session, user: User, lesson: Lesson) -> Enrolment | None:
-    return get_enrolment(session, user.id, lesson.course_id)
-
-
-@dataclass
-class LessonView:
-    lesson: Lesson
-    course: Course
-    enrolment: Enrolment | None
-    previous: Lesson | None
-    next: Lesson | None
-    done: set[int]
-    position: int
-    count: int
-
-
-def open_lesson(session: Session, user: User, lesson_id: int, *, visit: bool = True) -> LessonView:
-    """A lesson as its reader may see it: enrolled learners, or staff; never another tenant's or a draft."""
-    lesson = catalog_service.get_lesson(session, lesson_id)
-    course = catalog_service.get_course_by_id(session, lesson.course_id)
-    staff = catalog_service.is_staff(user)
-    own = course.tenant_id == bound_tenant_id(session)
-    if not course.is_published and not (staff and own):
-        raise NotFound(N_("Lesson not found."), code="lesson_not_found")
-    enrolment = get_enrolment(session, user.id, course.id)
-    if enrolment is None and not staff:
-        raise Forbidden(N_("Enrol in the course to open its lessons."), code="not_enrolled")
-    if enrolment is not None:
-        sync_totals(session, enrolment, course)
-        if visit:
-            record_visit(session, enrolment, lesson)
-    lessons = catalog_service.course_lessons(course)
-    index = next(i for i, x in enumerate(lessons) if x.id == lesson.id)
-    return LessonView(
-        lesson=lesson,
-        course=course,
-        enrolment=enrolment,
-        previous=lessons[index - 1] if index > 0 else None,
-        next=lessons[index + 1] if index + 1 < len(lessons) else None,
-        done=completed_lesson_ids(session, enrolment) if enrolment else set(),
-        position=index + 1,
-        count=len(lessons),
     )

@@ -2,12 +2,12 @@
 
 Opening a lesson moves the enrolment's "last lesson" (what Continue resumes from). Writing that on every
 page view made each lesson page a write transaction: on SQLite every view queued for the one write lock,
-behind imports and completions. Instead the lesson read path (`app/progress/hot.py`) notes the move here,
+behind imports and completions. Instead the lesson read path (`app/progress/learning.py`) notes the move here,
 and `LessonVisits.flush` writes the latest lesson per enrolment every `LESSON_VISIT_FLUSH_SECONDS` in one
 transaction (and once more when the app stops), through the same background flusher as page-view counts.
 
 Only moves within a started course are buffered: the first lesson opened starts the course, a counted
-change for the reports, and goes through the ORM at once (`reading.record_visit`). A crash loses at most the
+change for the reports, and is written at once (`learning.open_lesson`). A crash loses at most the
 last interval's moves: Continue then resumes from an earlier lesson, nothing else. The worker that served a
 view answers Continue from its buffer at once (`pending`); another worker sees the move after the flush.
 """
@@ -17,14 +17,19 @@ from __future__ import annotations
 import logging
 import threading
 
+from sqlalchemy import Connection, Engine, bindparam, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.core.rawsql import ScopedSQL, tenant_writer
+from app.progress.models import Enrolment
+from app.tenancy.statements import TENANT, scoped, transaction
 
 log = logging.getLogger("onetouch.visits")
 
-_MOVE = ScopedSQL(
-    "UPDATE enrolment SET last_lesson_id = :lesson WHERE enrolment.tenant_id = :tenant AND id = :enrolment"
+_ENROLMENT = Enrolment.__table__
+_MOVE = scoped(
+    update(_ENROLMENT)
+    .where(_ENROLMENT.c.tenant_id == TENANT, _ENROLMENT.c.id == bindparam("enrolment"))
+    .values(last_lesson_id=bindparam("lesson"))
 )
 
 
@@ -58,15 +63,24 @@ class LessonVisits:
             by_tenant: dict[int, list[dict[str, int]]] = {}
             for (tenant_id, enrolment_id), lesson_id in moves.items():
                 by_tenant.setdefault(tenant_id, []).append({"enrolment": enrolment_id, "lesson": lesson_id})
+            bind = session_factory.kw.get("bind")
             for tenant_id, rows in sorted(by_tenant.items()):
-                with tenant_writer(session_factory, tenant_id) as sql:
-                    sql.run_many(_MOVE, rows)
+                _write(bind, tenant_id, rows)
         except Exception:
             with self._lock:
                 for key, lesson_id in moves.items():
                     self._moves.setdefault(key, lesson_id)  # a newer move recorded meanwhile wins
             raise
         return len(moves)
+
+
+def _write(bind: Engine | Connection, tenant_id: int, rows: list[dict[str, int]]) -> None:
+    if isinstance(bind, Connection):  # the test suite's connection
+        with transaction(bind, tenant_id, write=True) as db:
+            db.run_many(_MOVE, rows)
+        return
+    with bind.connect() as connection, transaction(connection, tenant_id, write=True) as db:
+        db.run_many(_MOVE, rows)
 
 
 def apply_pending(

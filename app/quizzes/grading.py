@@ -20,11 +20,11 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from app.core.text import nfc
-from app.quizzes.bank import Question
-from app.quizzes.constants import DEFAULT_PASS_PERCENT, MAX_SHORT_ANSWER_LENGTH
+from app.quizzes.bank import Option, Question
+from app.quizzes.constants import DEFAULT_PASS_PERCENT, MAX_OPTIONS, MAX_SHORT_ANSWER_LENGTH, QuestionKind
 
 # Combining tone marks of Vietnamese: grave, acute, tilde, hook above, dot below. (Circumflex, breve and horn
 # make other letters — â, ă, ơ — and are never moved.)
@@ -154,3 +154,53 @@ def grade(
         passed=max_score > 0 and percent >= pass_percent,
         results=tuple(results),
     )
+
+
+_MAX_OPTION_ID = 64
+
+# Attempts store the questions they drew (with the right answers) as JSON: grading uses that snapshot.
+
+
+def question_to_json(q: Question) -> dict[str, Any]:
+    return {
+        "id": q.id,
+        "kind": q.kind,
+        "text": q.text,
+        "options": [{"id": o.id, "text": o.text, "correct": o.correct} for o in q.options],
+        "answers": list(q.answers),
+        "explanation": q.explanation,
+        "points": q.points,
+    }
+
+
+def question_from_json(data: Mapping[str, Any]) -> Question:
+    return Question(
+        id=str(data["id"]),
+        kind=cast(QuestionKind, data["kind"]),
+        text=str(data["text"]),
+        options=tuple(Option(str(o["id"]), str(o["text"]), bool(o.get("correct"))) for o in data["options"]),
+        answers=tuple(str(a) for a in data.get("answers") or ()),
+        explanation=str(data.get("explanation") or ""),
+        points=int(data.get("points") or 1),
+    )
+
+
+def clean_answers(questions: Sequence[Question], raw: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Keep answers to the attempt's questions only, bounded in size; grading decides what is right."""
+    answers: dict[str, Any] = {}
+    for q in questions:
+        value = (raw or {}).get(q.id)
+        if value is None:
+            continue
+        if q.kind == "short":
+            if isinstance(value, list) and len(value) == 1:
+                value = value[0]
+            if isinstance(value, str):
+                # One character over the limit is kept, so an over-long answer still grades as wrong.
+                answers[q.id] = value[: MAX_SHORT_ANSWER_LENGTH + 1]
+            continue
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, list):
+            answers[q.id] = [str(v)[:_MAX_OPTION_ID] for v in value if isinstance(v, str)][:MAX_OPTIONS]
+    return answers

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from app.accounts.deps import ApiUser
 from app.catalog import service as catalog_service
-from app.core.deps import AppSettings, DbSession, manual_write
+from app.core.deps import AppSettings, DbSession
 from app.core.errors import N_, Forbidden
-from app.quizzes import service
+from app.quizzes import handlers, service
 from app.quizzes.grading import public_question
 from app.quizzes.models import QuizAttempt
 from app.quizzes.schemas import (
@@ -96,22 +96,9 @@ def save_answers(
 
 
 @router.post("/attempts/{attempt_id}/submit", response_model=SubmitResult, name="api:attempt_submit")
-@manual_write  # grading only reads: the write lock is taken after it (service.submit_attempt)
-def submit(
-    attempt_id: int, body: AnswersBody, session: DbSession, user: ApiUser, settings: AppSettings
-) -> SubmitResult:
+async def submit(request: Request, attempt_id: int, body: AnswersBody) -> Response:
     """Grade the attempt (once: submitting again returns the same result)."""
-    attempt = service.get_attempt(session, user, attempt_id)
-    result = service.submit_attempt(
-        session, attempt, body.answers, grace=grace(settings), write_after_grading=True
-    )
-    return SubmitResult(
-        score=result.score,
-        max_score=result.max_score,
-        percent=result.percent,
-        passed=result.passed,
-        certificate_code=result.certificate_code,
-    )
+    return await handlers.submit_api(request, attempt_id, body.answers)
 
 
 @router.get("/attempts/{attempt_id}/review", response_model=AttemptReview, name="api:attempt_review")

@@ -34,15 +34,23 @@ from app.core.errors import N_, Conflict, Forbidden, Invalid, NotFound
 from app.core.text import nfc
 from app.progress import service as progress_service
 from app.progress.models import Enrolment
+from app.quizzes import submission
 from app.quizzes.bank import Option, Question, QuizDefinition, check_bank
-from app.quizzes.constants import MAX_OPTIONS, MAX_SHORT_ANSWER_LENGTH, QuestionKind
+from app.quizzes.constants import QuestionKind
 from app.quizzes.gift import parse_gift
-from app.quizzes.grading import GradeResult, draw_questions, grade, shuffle_options
-from app.quizzes.models import IN_PROGRESS, SUBMITTED, TIMED_OUT, Quiz, QuizAttempt, QuizQuestion
+from app.quizzes.grading import (
+    clean_answers,
+    draw_questions,
+    grade,
+    question_from_json,
+    question_to_json,
+    shuffle_options,
+)
+from app.quizzes.models import IN_PROGRESS, Quiz, QuizAttempt, QuizQuestion
+from app.quizzes.submission import AttemptResult
 from app.tenancy.scoping import bound_tenant_id
 
 DEFAULT_GRACE = dt.timedelta(seconds=30)
-_MAX_OPTION_ID = 64
 
 
 def now_utc() -> dt.datetime:
@@ -51,30 +59,6 @@ def now_utc() -> dt.datetime:
 
 
 # --- questions: bank dataclasses <-> rows <-> JSON ----------------------------------------------------------
-
-
-def question_to_json(q: Question) -> dict[str, Any]:
-    return {
-        "id": q.id,
-        "kind": q.kind,
-        "text": q.text,
-        "options": [{"id": o.id, "text": o.text, "correct": o.correct} for o in q.options],
-        "answers": list(q.answers),
-        "explanation": q.explanation,
-        "points": q.points,
-    }
-
-
-def question_from_json(data: Mapping[str, Any]) -> Question:
-    return Question(
-        id=str(data["id"]),
-        kind=cast(QuestionKind, data["kind"]),
-        text=str(data["text"]),
-        options=tuple(Option(str(o["id"]), str(o["text"]), bool(o.get("correct"))) for o in data["options"]),
-        answers=tuple(str(a) for a in data.get("answers") or ()),
-        explanation=str(data.get("explanation") or ""),
-        points=int(data.get("points") or 1),
-    )
 
 
 def question_from_row(row: QuizQuestion) -> Question:
@@ -286,19 +270,6 @@ def ensure_lesson_completable(session: Session, lesson: Lesson | LessonSnapshot)
 # --- attempts -----------------------------------------------------------------------------------------------
 
 
-@dataclass
-class AttemptResult:
-    score: int
-    max_score: int
-    percent: float
-    passed: bool
-    certificate_code: str | None
-
-
-def _late(attempt: QuizAttempt, now: dt.datetime, grace: dt.timedelta) -> bool:
-    return attempt.deadline is not None and now > attempt.deadline + grace
-
-
 def attempt_questions(attempt: QuizAttempt) -> list[Question]:
     return [question_from_json(q) for q in attempt.questions]
 
@@ -350,9 +321,9 @@ def start_attempt(
     enrolment = _require_enrolment(session, user, quiz)
     active = active_attempt(session, user, quiz)
     if active is not None:
-        if not _late(active, now, grace):
+        if not submission.late(active.deadline, now, grace):
             return active, False
-        finish_expired(session, active, now=now)
+        finish_expired(session, active, now=now, grace=grace)
     used = (
         session.scalar(
             select(func.count())
@@ -398,27 +369,6 @@ def start_attempt(
     return attempt, True
 
 
-def clean_answers(questions: Sequence[Question], raw: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Keep answers to the attempt's questions only, bounded in size; grading decides what is right."""
-    answers: dict[str, Any] = {}
-    for q in questions:
-        value = (raw or {}).get(q.id)
-        if value is None:
-            continue
-        if q.kind == "short":
-            if isinstance(value, list) and len(value) == 1:
-                value = value[0]
-            if isinstance(value, str):
-                # One character over the limit is kept, so an over-long answer still grades as wrong.
-                answers[q.id] = value[: MAX_SHORT_ANSWER_LENGTH + 1]
-            continue
-        if isinstance(value, str):
-            value = [value]
-        if isinstance(value, list):
-            answers[q.id] = [str(v)[:_MAX_OPTION_ID] for v in value if isinstance(v, str)][:MAX_OPTIONS]
-    return answers
-
-
 def save_answers(
     session: Session,
     attempt: QuizAttempt,
@@ -431,7 +381,7 @@ def save_answers(
     now = now or now_utc()
     if not attempt.is_active:
         raise Conflict(N_("This attempt has already been submitted."), code="attempt_submitted")
-    if _late(attempt, now, grace):
+    if submission.late(attempt.deadline, now, grace):
         raise Conflict(N_("The time for this attempt is over."), code="attempt_time_over")
     answers = {**(attempt.answers or {}), **clean_answers(attempt_questions(attempt), raw)}
     # Conditional, so an autosave racing the submission cannot change graded answers.
@@ -454,28 +404,14 @@ def submit_attempt(
     grace: dt.timedelta = DEFAULT_GRACE,
     write_after_grading: bool = False,
 ) -> AttemptResult:
-    """Grade an attempt once. A second (or concurrent) submission gets the stored result.
+    """Grade an attempt once (`app/quizzes/submission.py`). A second (or concurrent) submission gets the stored
+    result.
 
-    `write_after_grading`: the session's transaction so far only read (a `@manual_write` route); grading
-    happens in it, then it ends and the writes take the write lock (`begin_write`) in a short transaction
-    of their own, so on SQLite the grading of one submission does not hold up every other writer.
+    `write_after_grading`: the session's transaction so far only read (a `@manual_write` route); it ends and
+    the writes take the write lock (`begin_write`) in a short transaction of their own.
     """
-    now = now or now_utc()
     if attempt.is_active:
-        if _late(attempt, now, grace):
-            finish_expired(session, attempt, now=now, write_after_grading=write_after_grading)
-        else:
-            answers = clean_answers(attempt_questions(attempt), raw)
-            submitted_at = min(now, attempt.deadline) if attempt.deadline else now
-            _finish(
-                session,
-                attempt,
-                answers,
-                status=SUBMITTED,
-                submitted_at=submitted_at,
-                now=now,
-                write_after_grading=write_after_grading,
-            )
+        _finish(session, attempt, raw, now=now or now_utc(), grace=grace, write_after_grading=write_after_grading)
     elif write_after_grading:
         session.commit()  # nothing to write: end the read transaction
     return attempt_result(session, attempt)
@@ -486,59 +422,29 @@ def finish_expired(
     attempt: QuizAttempt,
     *,
     now: dt.datetime | None = None,
-    write_after_grading: bool = False,
+    grace: dt.timedelta = DEFAULT_GRACE,
 ) -> None:
-    """Grade an attempt whose time ran out with the answers saved by then, as of its deadline."""
-    assert attempt.deadline is not None
-    _finish(
-        session,
-        attempt,
-        dict(attempt.answers or {}),
-        status=TIMED_OUT,
-        submitted_at=attempt.deadline,
-        now=now or now_utc(),
-        write_after_grading=write_after_grading,
-    )
+    """Grade an attempt whose time ran out, with the answers saved by then, as of its deadline."""
+    _finish(session, attempt, None, now=now or now_utc(), grace=grace)
 
 
 def _finish(
     session: Session,
     attempt: QuizAttempt,
-    answers: dict[str, Any],
+    raw: Mapping[str, Any] | None,
     *,
-    status: str,
-    submitted_at: dt.datetime,
     now: dt.datetime,
+    grace: dt.timedelta,
     write_after_grading: bool = False,
-) -> bool:
-    """Claim and grade the attempt; True when this call graded it (the loser of a race gets False)."""
-    quiz = session.get(Quiz, attempt.quiz_id)
-    assert quiz is not None
-    result: GradeResult = grade(attempt_questions(attempt), answers, pass_percent=quiz.pass_percent)
+) -> None:
     if write_after_grading:
         session.commit()
-        core_db.begin_write(session)  # the claim below decides a race, whatever was read before
-    claimed = session.execute(
-        update(QuizAttempt)
-        .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None))
-        .values(
-            answers=answers,
-            status=status,
-            submitted_at=submitted_at,
-            score=result.score,
-            max_score=result.max_score,
-            percent=result.percent,
-            passed=result.passed,
-        )
-        .execution_options(synchronize_session=False)
-    )
+        core_db.begin_write(session)  # the claim decides a race, whatever was read before
+    store = progress_service.session_store(session, attempt.tenant_id)
+    with store.writing() as db:
+        row = submission.AttemptRow(**{f: getattr(attempt, f) for f in submission.AttemptRow.__dataclass_fields__})
+        submission.finish_in(db, store, row, raw, grace=grace, now=now)
     session.refresh(attempt)
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    enrolment = session.get(Enrolment, attempt.enrolment_id)
-    if enrolment is not None:
-        progress_service.record_quiz_result(session, enrolment, quiz, result.percent, result.passed, now=now)
-    return True
 
 
 def attempt_result(session: Session, attempt: QuizAttempt) -> AttemptResult:
@@ -561,8 +467,8 @@ def refresh_if_expired(
 ) -> QuizAttempt:
     """Grade an attempt whose time (and grace) ran out before showing it."""
     now = now or now_utc()
-    if attempt.is_active and _late(attempt, now, grace):
-        finish_expired(session, attempt, now=now)
+    if attempt.is_active and submission.late(attempt.deadline, now, grace):
+        finish_expired(session, attempt, now=now, grace=grace)
     return attempt
 
 

@@ -16,13 +16,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
+from app.tenancy import rls
 from app.tenancy.models import TenantScoped
 
 _TENANT = "tenant_id"
 _SHARED = "shared_tenant_ids"
+_NATIONAL = "national_tenant_id"
 _BYPASS = "tenant_bypass"
 
 
@@ -39,10 +41,12 @@ def bind_tenant(session: Session, tenant_id: int, *, national_tenant_id: int | N
         # another tenant's object.
         raise TenantScopeError("cannot re-bind a session that already holds tenant-owned rows")
     session.info[_TENANT] = tenant_id
+    session.info[_NATIONAL] = national_tenant_id
     shared = {tenant_id}
     if national_tenant_id is not None:
         shared.add(national_tenant_id)
     session.info[_SHARED] = tuple(sorted(shared))
+    _redeclare(session)
 
 
 def bound_tenant_id(session: Session) -> int | None:
@@ -68,10 +72,12 @@ def cross_tenant(session: Session) -> Iterator[Session]:
     """Explicitly lift tenant scoping for this block (national roll-ups, CLI, seeding)."""
     previous = session.info.get(_BYPASS, False)
     session.info[_BYPASS] = True
+    _redeclare(session)
     try:
         yield session
     finally:
         session.info[_BYPASS] = previous
+        _redeclare(session)
 
 
 def _touches_scoped(state: ORMExecuteState) -> bool:
@@ -199,3 +205,26 @@ def unbind_tenant(session: Session) -> None:
         raise TenantScopeError("cannot unbind a session that still holds tenant-owned rows")
     session.info.pop(_TENANT, None)
     session.info.pop(_SHARED, None)
+    session.info.pop(_NATIONAL, None)
+    _redeclare(session)
+
+
+# Row-level security (PostgreSQL): each transaction declares the session's tenant (app/tenancy/rls.py).
+
+
+def rls_context(session: Session) -> dict[str, str]:
+    """What the session's transactions declare to PostgreSQL's row-level security."""
+    return rls.context_values(
+        session.info.get(_TENANT), session.info.get(_NATIONAL), bool(session.info.get(_BYPASS))
+    )
+
+
+@event.listens_for(Session, "after_begin")
+def _declare_on_begin(session: Session, _transaction: Any, connection: Connection) -> None:
+    rls.declare(connection, rls_context(session))
+
+
+def _redeclare(session: Session) -> None:
+    """The session's tenant changed inside a transaction: declare it again (the connection's, if any)."""
+    if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        rls.declare(session.connection(), rls_context(session))
