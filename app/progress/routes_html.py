@@ -58,11 +58,11 @@ def continue_course(
     return redirect(request, f"/lessons/{lesson.id}")
 
 
-def _lesson_context(view: service.LessonView | ReadingView, session: Session) -> dict[str, object]:
+def _lesson_context(view: ReadingView, session: Session) -> dict[str, object]:
     return lesson_context(view, quizzes_service.quiz_for_lesson(session, view.lesson))
 
 
-def lesson_context(view: service.LessonView | ReadingView | HotView, quiz: Quiz | None) -> dict[str, object]:
+def lesson_context(view: ReadingView | HotView, quiz: Quiz | None) -> dict[str, object]:
     """The lesson page's (and its progress fragment's) context, for the general path and the hot one."""
     return {
         "view": view,

@@ -122,17 +122,6 @@ def filters_for(
     raise Forbidden(N_("You do not have permission to do this."), code="forbidden")
 
 
-def add_cohort_trainer(session: Session, cohort: Cohort, user: User) -> None:
-    if not user.has_role("trainer", TENANT_ADMIN):
-        raise Invalid(N_("Only trainers can run a cohort."), code="not_trainer")
-    exists = session.scalar(
-        select(CohortTrainer.id).where(CohortTrainer.cohort_id == cohort.id, CohortTrainer.user_id == user.id)
-    )
-    if exists is None:
-        session.add(CohortTrainer(cohort_id=cohort.id, user_id=user.id))
-        session.flush()
-
-
 # Reading the counters ------------------------------------------------------------------------------
 
 
