@@ -89,6 +89,30 @@ def test_a_file_cannot_create_a_cycle_with_existing_units(db, world) -> None:
     assert outcome.updated == 0 and "vòng lặp" in outcome.errors[0].message
 
 
+def test_row_checks_report_each_problem_and_children_of_a_failed_row(db, world) -> None:
+    text = (
+        "Mã,Tên,Loại,Mã cấp trên\n"
+        "A,Đơn vị A,department,\n"
+        "a,Đơn vị A lặp,department,\n"  # codes match without regard to case
+        "B,Đơn vị B,department,B\n"
+        "C,,commune,A\n"  # no name
+        "D,Đơn vị D,village,C\n"  # under the failed row
+        "F,Đơn vị F,team,D\n"  # two levels under it
+        "E,Đơn vị E,village,A\n"
+    )
+    outcome = run(db, world.haiphong, text)
+    by_row = {e.row: e.message for e in outcome.errors}
+    assert by_row[3] == "Mã a đã có ở dòng 2."
+    assert by_row[4] == "Một đơn vị không thể là cấp trên của chính nó."
+    assert by_row[5] == "Đơn vị cần có tên, tối đa 255 ký tự."
+    assert (
+        by_row[6] == "Dòng 5 của đơn vị cấp trên có lỗi."
+        and by_row[7] == "Dòng 6 của đơn vị cấp trên có lỗi."
+    )
+    assert (outcome.created, outcome.error_rows) == (2, 5)
+    assert set(units_by_code(db, world.haiphong)) == {"A", "E"}
+
+
 def test_missing_columns_are_refused(db, world) -> None:
     with pytest.raises(Invalid):
         run(db, world.haiphong, "Tên,Loại\nSở Y tế,department\n")
