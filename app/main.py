@@ -37,7 +37,15 @@ from app.core.headers import SecurityHeadersMiddleware
 from app.core.limits import ConcurrencyLimitMiddleware
 from app.core.logging import RequestLogMiddleware, configure_logging
 from app.core.settings import Settings
-from app.core.web import STATIC_DIR, HashedStaticFiles, redirect, render, request_language, templates
+from app.core.web import (
+    STATIC_DIR,
+    HashedStaticFiles,
+    error_text,
+    redirect,
+    render,
+    request_language,
+    templates,
+)
 from app.imports import routes_api as imports_api
 from app.imports import routes_html as imports_html
 from app.imports.jobs import thread_runner
@@ -98,9 +106,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 code=exc.code,
                 **extra,
             )
-        return error_page(
-            request, exc.status_code, i18n.translate(request_language(request), exc.message, **exc.params)
-        )
+        return error_page(request, exc.status_code, error_text(request, exc))
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:

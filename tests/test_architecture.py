@@ -1,6 +1,9 @@
-"""Rules the codebase keeps everywhere: tenant ids on every table, CSRF on every form route."""
+"""Rules the codebase keeps everywhere: tenant ids on every table, CSRF on every form route, thin routes."""
 
 from __future__ import annotations
+
+import ast
+from pathlib import Path
 
 from fastapi.routing import APIRoute, iter_route_contexts
 
@@ -73,3 +76,70 @@ def test_api_routes_do_not_read_the_session_cookie(app) -> None:
     for route in _api_routes(app):
         if route.path.startswith("/api/"):
             assert _page_user_optional not in _dependency_calls(route), route.path
+
+
+APP_DIR = Path(__file__).resolve().parents[1] / "app"
+ROUTE_MODULES = ("routes_api", "routes_html")
+
+
+def _module_name(path: Path, root: Path) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported_modules(path: Path, root: Path = APP_DIR.parent) -> set[str]:
+    """Every module `path` imports, anywhere in it (also inside functions), as dotted names; for
+    `from package import name` both `package` and `package.name` (the name may be a module)."""
+    module = _module_name(path, root)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: resolve against this module's package
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _is_route_module(name: str) -> bool:
+    return name.startswith("app.") and name.rpartition(".")[2] in ROUTE_MODULES
+
+
+def test_route_modules_are_imported_by_main_only() -> None:
+    """Routes stay thin: what two route modules share lives in a service or a presenters module, so no
+    module but app/main.py (which mounts the routers) imports a route module."""
+    offenders = []
+    main_imports = set()
+    for path in sorted(APP_DIR.rglob("*.py")):
+        routes = {m for m in _imported_modules(path) if _is_route_module(m)}
+        if path == APP_DIR / "main.py":
+            main_imports = routes
+        elif routes:
+            offenders.append(f"{path.relative_to(APP_DIR.parent)} imports {', '.join(sorted(routes))}")
+    assert not offenders, "\n".join(offenders)
+    assert len(main_imports) >= 20, "the import scan missed main.py's routers"
+
+
+def test_the_route_module_scan_sees_every_kind_of_import(tmp_path: Path) -> None:
+    package = tmp_path / "app" / "things"
+    package.mkdir(parents=True)
+    probe = package / "presenters.py"
+    probe.write_text(
+        "import app.units.routes_api\n"
+        "from app.catalog import routes_html as pages\n"
+        "from .routes_api import thing\n"
+        "def later():\n"
+        "    from app.progress.routes_html import lesson_page\n"
+    )
+    found = {m for m in _imported_modules(probe, root=tmp_path) if _is_route_module(m)}
+    assert found == {
+        "app.units.routes_api",
+        "app.catalog.routes_html",
+        "app.things.routes_api",
+        "app.progress.routes_html",
+    }

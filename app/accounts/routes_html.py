@@ -9,12 +9,12 @@ from fastapi.responses import Response
 
 from app.accounts import registration, service
 from app.accounts.deps import OptionalPageUser, PageUser, PageUserAllowingPasswordChange
-from app.accounts.routes_api import issue_token, sign_in
+from app.accounts.signin import issue_token, sign_in
 from app.core import i18n
 from app.core.deps import AppSettings, DbSession, client_address, manual_write
 from app.core.errors import N_, DomainError, Invalid, NotFound
 from app.core.settings import Settings
-from app.core.web import AUTH_COOKIE, LANG_COOKIE, html_router, redirect, render, request_language
+from app.core.web import AUTH_COOKIE, LANG_COOKIE, error_text, html_router, redirect, render, request_language
 from app.tenancy.deps import CurrentTenant
 
 router = html_router()
@@ -37,10 +37,6 @@ def set_auth_cookie(response: Response, settings: Settings, token: str) -> None:
         secure=settings.secure_cookies,
         path="/",
     )
-
-
-def error_text(request: Request, exc: DomainError) -> str:
-    return i18n.translate(request_language(request), exc.message, **exc.params)
 
 
 @router.get("/login", name="login")

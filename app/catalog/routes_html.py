@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import File, Form, Request, UploadFile
@@ -10,17 +9,16 @@ from fastapi.responses import FileResponse, Response
 
 from app.accounts.constants import TARGET_GROUPS
 from app.accounts.deps import OptionalPageUser, PageStaff, PageUser
-from app.accounts.routes_html import error_text
 from app.catalog import service
 from app.catalog.constants import CATALOG_PAGE_SIZE, LESSON_KIND_LABELS
 from app.catalog.deps import MediaStorage, max_upload_bytes
-from app.catalog.models import Course, Lesson
+from app.catalog.models import Lesson
+from app.catalog.presenters import catalog_context
 from app.catalog.rendering import render_markdown
-from app.catalog.service import CourseCard
 from app.cohorts import service as cohorts_service
 from app.core.deps import DbSession
 from app.core.errors import N_, DomainError, NotFound
-from app.core.web import html_router, redirect, render
+from app.core.web import error_text, html_router, redirect, render
 from app.progress import service as progress_service
 from app.tenancy.deps import CurrentTenant
 
@@ -49,21 +47,6 @@ def catalog(
         ttl=request.app.state.settings.content_cache_seconds,
     )
     return render(request, "catalog/list.html", catalog_context(courses, total, q=q, group=group, page=page))
-
-
-def catalog_context(
-    courses: Sequence[Course | CourseCard], total: int, *, q: str = "", group: str = "", page: int = 1
-) -> dict[str, object]:
-    """The catalog page's context (also for the hot path, app/progress/hot_asgi.py)."""
-    return {
-        "courses": courses,
-        "total": total,
-        "q": q,
-        "group": group,
-        "groups": TARGET_GROUPS,
-        "page": page,
-        "pages": max(1, -(-total // CATALOG_PAGE_SIZE)),
-    }
 
 
 @router.get("/courses/{slug}", name="courses:detail")

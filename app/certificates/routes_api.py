@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from app.accounts.deps import ApiAdmin, ApiUser
 from app.certificates import service
 from app.certificates.models import Certificate
+from app.certificates.presenters import certificate_pdf
 from app.certificates.schemas import CertificateItem, CertificateList, CertificateVerification, RevokeBody
 from app.cohorts import service as cohorts_service
 from app.core.deps import AppSettings, DbSession, client_address
@@ -43,10 +44,6 @@ def certificate_item(certificate: Certificate, tenant: TenantContext, settings: 
     )
 
 
-def pdf_response(data: bytes, filename: str) -> Response:
-    return attachment(data, filename, "application/pdf")
-
-
 @router.get("/certificates/{code}", response_model=CertificateVerification, name="api:certificate_verify")
 def verify(code: str, session: DbSession, tenant: CurrentTenant) -> CertificateVerification:
     """Public: is this a certificate of this portal, and is it still valid? No sign-in needed."""
@@ -67,7 +64,7 @@ def download_pdf(
 ) -> Response:
     """The certificate as a PDF, for its owner."""
     certificate = service.get_own(session, user, code)
-    return pdf_response(service.render_pdf(settings, tenant, certificate), service.pdf_filename(certificate))
+    return certificate_pdf(settings, tenant, certificate)
 
 
 @router.post(

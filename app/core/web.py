@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from app.core import i18n
-from app.core.errors import N_, Forbidden
+from app.core.errors import N_, DomainError, Forbidden
 from app.core.security import InvalidToken, csrf_token_for, csrf_token_valid, decode_access_token
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -76,6 +76,11 @@ def request_language(request: Request) -> str:
         request.cookies.get(LANG_COOKIE),
         None if tenant is None else tenant.default_language,
     )
+
+
+def error_text(request: Request, exc: DomainError) -> str:
+    """A domain error's message in the page's language, for a page that shows it beside the form."""
+    return i18n.translate(request_language(request), exc.message, **exc.params)
 
 
 def csrf_binding(request: Request) -> str:

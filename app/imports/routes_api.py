@@ -2,82 +2,21 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.orm import Session
 
 from app.accounts.deps import ApiAdmin
-from app.accounts.models import User
 from app.core.deps import AppSettings, DbSession, client_address
-from app.core.settings import Settings
 from app.core.spreadsheets import estimate_rows
-from app.core.web import attachment
-from app.imports import credentials, jobs, service
-from app.imports.deps import api_lang, import_options, job_runner, read_upload
+from app.imports import jobs, service
+from app.imports.deps import api_lang, import_options, read_upload
+from app.imports.presenters import credentials_download, start_job
 from app.imports.schemas import ImportResultRead, JobRead
 from app.tenancy.deps import CurrentTenant
-from app.tenancy.models import TenantContext
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
-
-
-def start_job(
-    request: Request,
-    background: BackgroundTasks,
-    settings: Settings,
-    *,
-    tenant_id: int,
-    admin_id: int,
-    job_id: int,
-    commit: bool,
-) -> None:
-    """Queue a job to run after the response's transaction has committed its row (thread; inline in tests)."""
-    work = partial(
-        jobs.execute_job,
-        request.app.state.session_factory,
-        tenant_id=tenant_id,
-        job_id=job_id,
-        commit=commit,
-        options=import_options(settings),
-        actor_id=admin_id,
-        client_address=client_address(request),
-    )
-    background.add_task(job_runner(request), work)
-
-
-def credentials_download(
-    request: Request,
-    session: Session,
-    tenant: TenantContext,
-    admin: User,
-    settings: Settings,
-    *,
-    batch_id: int,
-    fmt: str,
-    lang: str,
-) -> Response:
-    """The one download of a batch's sign-in details, as a file (API and page)."""
-    creds = credentials.take_batch(
-        session,
-        batch_id,
-        secret_key=settings.secret_key,
-        actor=admin,
-        fmt=fmt,
-        client_address=client_address(request),
-    )
-    content, media_type, filename = credentials.render_credentials(
-        creds,
-        fmt,
-        lang=lang,
-        portal_url=credentials.portal_url(
-            tenant.slug, settings.base_domain, production=settings.is_production
-        ),
-        portal_name=tenant.display_name,
-    )
-    return attachment(content, filename, media_type, cache="no-store")
 
 
 def credentials_url(batch_id: int | None) -> str | None:

@@ -12,11 +12,11 @@ from app.core import i18n
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.errors import N_, Conflict, DomainError
 from app.core.spreadsheets import XLSX_MEDIA_TYPE, estimate_rows, write_xlsx
-from app.core.web import attachment, html_router, is_htmx, redirect, render, request_language
+from app.core.web import attachment, error_text, html_router, is_htmx, redirect, render, request_language
 from app.imports import credentials, jobs, service
 from app.imports.deps import import_options, read_upload
 from app.imports.models import DONE
-from app.imports.routes_api import credentials_download, start_job
+from app.imports.presenters import credentials_download, start_job
 from app.tenancy.deps import CurrentTenant
 
 router = html_router(prefix="/admin")
@@ -80,7 +80,7 @@ def import_upload(
             )
             jobs.store_outcome(job, outcome, commit=False)
     except DomainError as exc:
-        error = i18n.translate(lang, exc.message, **exc.params)
+        error = error_text(request, exc)
         return render(
             request,
             "imports/upload.html",

@@ -10,17 +10,15 @@ from sqlalchemy.orm import Session
 
 from app.accounts.deps import PageUser
 from app.catalog import service as catalog_service
-from app.catalog.constants import LESSON_KIND_LABELS
 from app.cohorts import service as cohorts_service
 from app.core.deps import DbSession, manual_write
 from app.core.web import html_router, is_htmx, redirect, render
 from app.progress import service
-from app.progress.hot import HotView
+from app.progress.presenters import lesson_context
 from app.progress.reading import ReadingView, open_lesson_for_reading
 from app.progress.reading import complete_lesson as complete_lesson_fast
 from app.progress.visits import apply_pending
 from app.quizzes import service as quizzes_service
-from app.quizzes.models import Quiz
 from app.tenancy.deps import CurrentTenant
 
 router = html_router()
@@ -60,17 +58,6 @@ def continue_course(
 
 def _lesson_context(view: ReadingView, session: Session) -> dict[str, object]:
     return lesson_context(view, quizzes_service.quiz_for_lesson(session, view.lesson))
-
-
-def lesson_context(view: ReadingView | HotView, quiz: Quiz | None) -> dict[str, object]:
-    """The lesson page's (and its progress fragment's) context, for the general path and the hot one."""
-    return {
-        "view": view,
-        "lesson": view.lesson,
-        "course": view.course,
-        "kinds": LESSON_KIND_LABELS,
-        "quiz": quiz,
-    }
 
 
 @router.get("/lessons/{lesson_id}", name="lessons:view")

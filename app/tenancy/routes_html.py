@@ -13,10 +13,9 @@ from app.audit import service as audit
 from app.catalog import service as catalog_service
 from app.catalog.constants import HOME_FEATURED
 from app.certificates.service import portal_origin
-from app.core import i18n
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.errors import N_, DomainError, Forbidden
-from app.core.web import html_router, redirect, render, request_language
+from app.core.web import error_text, html_router, redirect, render
 from app.tenancy import service
 from app.tenancy.deps import CurrentTenant
 from app.tenancy.models import TenantContext
@@ -123,7 +122,7 @@ def tenants_create(
             self_registration=bool(self_registration),
         )
     except DomainError as exc:
-        message = i18n.translate(request_language(request), exc.message, **exc.params)
+        message = error_text(request, exc)
         return _tenants_page(
             request, session, settings, form=form, error=message, status_code=exc.status_code
         )
