@@ -40,6 +40,7 @@ from app.core.settings import Settings
 from app.core.web import (
     STATIC_DIR,
     HashedStaticFiles,
+    api_language,
     error_text,
     redirect,
     render,
@@ -81,13 +82,6 @@ def problem(request: Request, status: int, title: str, detail: str, **extra: Any
 
 def error_page(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", {"status": status, "message": message}, status_code=status)
-
-
-def api_language(request: Request) -> str:
-    tenant = getattr(request.state, "tenant", None)
-    return i18n.pick_language(
-        request.headers.get("accept-language"), None if tenant is None else tenant.default_language
-    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

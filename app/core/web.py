@@ -71,10 +71,20 @@ def static_url(request: Request, rel: str) -> str:
 
 
 def request_language(request: Request) -> str:
+    """The language of a page: the visitor's choice (its cookie), else the portal's default."""
     tenant = getattr(request.state, "tenant", None)
     return i18n.pick_language(
         request.cookies.get(LANG_COOKIE),
         None if tenant is None else tenant.default_language,
+    )
+
+
+def api_language(request: Request) -> str:
+    """The language of an API answer (error details, import messages): Accept-Language, else the portal's
+    default."""
+    tenant = getattr(request.state, "tenant", None)
+    return i18n.pick_language(
+        request.headers.get("accept-language"), None if tenant is None else tenant.default_language
     )
 
 

@@ -10,8 +10,9 @@ from fastapi.responses import JSONResponse, Response
 from app.accounts.deps import ApiAdmin
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.spreadsheets import estimate_rows
+from app.core.web import api_language
 from app.imports import jobs, service
-from app.imports.deps import api_lang, import_options, read_upload
+from app.imports.deps import import_options, read_upload
 from app.imports.presenters import credentials_download, start_job
 from app.imports.schemas import ImportResultRead, JobRead
 from app.tenancy.deps import CurrentTenant
@@ -47,7 +48,7 @@ def import_users(
 
     Files over IMPORT_ASYNC_THRESHOLD_ROWS rows answer 202 with a `Location` to poll."""
     data = read_upload(file, settings)
-    lang = api_lang(request)
+    lang = api_language(request)
     rows = estimate_rows(data)
     if rows > settings.import_async_threshold_rows:
         job = jobs.create_job(
@@ -98,5 +99,5 @@ def take_credentials(
 ) -> Response:
     """Download the new accounts' one-time passwords — once: the stored copy is erased by this call."""
     return credentials_download(
-        request, session, tenant, admin, settings, batch_id=batch_id, fmt=format, lang=api_lang(request)
+        request, session, tenant, admin, settings, batch_id=batch_id, fmt=format, lang=api_language(request)
     )

@@ -145,6 +145,24 @@ def test_units_api_lists_only_this_tenant_and_admin_imports(world, db, client, m
     assert r.status_code == 403
 
 
+def test_import_api_row_errors_follow_accept_language(world, client) -> None:
+    client.login_api("admin")
+    bad = "Mã,Tên,Loại\n,Sở Y tế,department\n".encode()
+
+    def first_error(lang: str) -> str:
+        r = client.api(
+            "POST",
+            "/api/v1/units/import",
+            files={"file": ("u.csv", bad, "text/csv")},
+            headers={"Accept-Language": lang},
+        )
+        assert r.status_code == 200, r.text
+        return r.json()["errors"][0]["message"]
+
+    assert first_error("en-GB,en;q=0.8") == "A unit needs a code of at most 64 characters."
+    assert first_error("vi") == "Đơn vị cần có mã, tối đa 64 ký tự."
+
+
 def test_tree_page_and_import_form(world, db, client) -> None:
     client.login_page("admin")
     page = client.get("/admin")
