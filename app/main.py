@@ -144,8 +144,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DataError)
     @app.exception_handler(OverflowError)
     async def value_out_of_range(request: Request, exc: Exception) -> Response:
-        # An id or number past what the database column holds (`/cohorts/9223372036854775808`): SQLite's
-        # driver raises OverflowError, PostgreSQL a DataError. Bad input, not a server fault.
+        # A number past what the database column holds that no check caught before (ids in the path are
+        # refused earlier, by core/deps.ids_in_range): SQLite's driver raises OverflowError, PostgreSQL a
+        # DataError. Bad input, not a server fault.
         log.info("value out of range: %s", exc)
         if is_api(request):
             lang = api_language(request)
