@@ -143,3 +143,13 @@ def test_the_route_module_scan_sees_every_kind_of_import(tmp_path: Path) -> None
         "app.things.routes_api",
         "app.progress.routes_html",
     }
+
+
+def test_the_jwt_library_is_used_behind_core_security_alone() -> None:
+    """python-jose is swapped or upgraded in one place: app/core/security.py (signing, pinned algorithm)."""
+    users = {
+        str(path.relative_to(APP_DIR.parent))
+        for path in APP_DIR.rglob("*.py")
+        if any(m == "jose" or m.startswith("jose.") for m in _imported_modules(path))
+    }
+    assert users == {"app/core/security.py"}
