@@ -42,7 +42,7 @@ from app.core.web import (
     HashedStaticFiles,
     api_language,
     error_text,
-    redirect,
+    redirect_to,
     render,
     request_language,
     templates,
@@ -88,7 +88,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if isinstance(exc, PasswordChangeRequired) and not is_api(request):
-            return redirect(request, "/account/password?next=" + request.url.path)
+            return redirect_to(request, "accounts:password", query={"next": request.url.path})
         if is_api(request):
             lang = api_language(request)
             extra = {"retry_after": exc.params["retry_after"]} if "retry_after" in exc.params else {}
@@ -104,9 +104,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
-        from urllib.parse import quote
-
-        return redirect(request, "/login?next=" + quote(exc.next_url, safe="/"))
+        return redirect_to(request, "accounts:login", query={"next": exc.next_url})
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -232,11 +230,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
 
-    @app.get("/healthz", include_in_schema=False)
+    @app.get("/healthz", include_in_schema=False, name="ops:healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", include_in_schema=False)
+    @app.get("/readyz", include_in_schema=False, name="ops:readyz")
     def readyz(request: Request) -> Response:
         try:
             with request.app.state.engine.connect() as conn:

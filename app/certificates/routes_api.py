@@ -13,7 +13,7 @@ from app.certificates.schemas import CertificateItem, CertificateList, Certifica
 from app.cohorts import service as cohorts_service
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.settings import Settings
-from app.core.web import attachment
+from app.core.web import attachment, url_path
 from app.tenancy.deps import CurrentTenant
 from app.tenancy.models import TenantContext
 
@@ -33,13 +33,15 @@ def verification(certificate: Certificate, tenant: TenantContext) -> Certificate
     )
 
 
-def certificate_item(certificate: Certificate, tenant: TenantContext, settings: Settings) -> CertificateItem:
+def certificate_item(
+    request: Request, certificate: Certificate, tenant: TenantContext, settings: Settings
+) -> CertificateItem:
     return CertificateItem(
         code=certificate.code,
         course_title=certificate.course_title,
         issued_at=certificate.issued_at,
         valid=not certificate.is_revoked,
-        pdf_url=f"/api/v1/certificates/{certificate.code}/pdf",
+        pdf_url=url_path(request, "api:certificate_pdf", code=certificate.code),
         verify_url=service.verify_url(settings, tenant.slug, certificate.code),
     )
 
@@ -52,9 +54,9 @@ def verify(code: str, session: DbSession, tenant: CurrentTenant) -> CertificateV
 
 @router.get("/me/certificates", response_model=CertificateList, name="api:my_certificates")
 def my_certificates(
-    session: DbSession, tenant: CurrentTenant, user: ApiUser, settings: AppSettings
+    request: Request, session: DbSession, tenant: CurrentTenant, user: ApiUser, settings: AppSettings
 ) -> CertificateList:
-    items = [certificate_item(c, tenant, settings) for c in service.my_certificates(session, user)]
+    items = [certificate_item(request, c, tenant, settings) for c in service.my_certificates(session, user)]
     return CertificateList(items=items, total=len(items))
 
 

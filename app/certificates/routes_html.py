@@ -14,7 +14,7 @@ from app.certificates.presenters import certificate_pdf
 from app.cohorts import service as cohorts_service
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.errors import DomainError, Invalid
-from app.core.web import attachment, error_text, html_router, redirect, render, request_language
+from app.core.web import attachment, error_text, html_router, redirect_to, render, request_language
 from app.tenancy.deps import CurrentTenant
 
 router = html_router()
@@ -31,7 +31,7 @@ def verify_form(
     error = None
     if code:
         try:
-            return redirect(request, f"/verify/{normalize_code(code)}")
+            return redirect_to(request, "certificates:verify", code=normalize_code(code))
         except Invalid as exc:
             error = error_text(request, exc)
     return render(request, "certificates/verify_form.html", {"code": code, "error": error})
@@ -94,7 +94,7 @@ def admin_revoke(
     except DomainError as exc:
         message = error_text(request, exc)
         return _admin_page(request, session, error=message, status=exc.status_code)
-    return redirect(request, f"/admin/certificates?revoked={certificate.code}")
+    return redirect_to(request, "certificates:admin", query={"revoked": certificate.code})
 
 
 @router.post("/admin/cohorts/{cohort_id}/certificates.zip", name="certificates:cohort_zip")

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from app.accounts.deps import ApiAdmin
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.spreadsheets import estimate_rows
-from app.core.web import api_language
+from app.core.web import api_language, url_path
 from app.imports import jobs, service
 from app.imports.deps import import_options, read_upload
 from app.imports.presenters import credentials_download, start_job
@@ -20,12 +20,11 @@ from app.tenancy.deps import CurrentTenant
 router = APIRouter(prefix="/api/v1", tags=["imports"])
 
 
-def credentials_url(batch_id: int | None) -> str | None:
-    return f"/api/v1/users/import/credentials/{batch_id}" if batch_id else None
-
-
-def result_read(result: dict[str, Any]) -> ImportResultRead:
-    return ImportResultRead(**result, credentials_url=credentials_url(result.get("credentials_batch_id")))
+def result_read(request: Request, result: dict[str, Any]) -> ImportResultRead:
+    """An import's result, with the one-time link to its credentials when it created accounts."""
+    batch_id = result.get("credentials_batch_id")
+    url = url_path(request, "api:users_import_credentials", batch_id=batch_id) if batch_id else None
+    return ImportResultRead(**result, credentials_url=url)
 
 
 @router.post(
@@ -64,7 +63,7 @@ def import_users(
             job_id=job.id,
             commit=not dry_run,
         )
-        location = f"/api/v1/users/import/jobs/{job.id}"
+        location = url_path(request, "api:users_import_job", job_id=job.id)
         body = JobRead(id=job.id, status="running", progress=0, dry_run=dry_run, total_rows=rows).model_dump()
         return JSONResponse(body, status_code=202, headers={"Location": location}, background=background)
     outcome = service.import_accounts(
@@ -77,14 +76,14 @@ def import_users(
         actor_id=admin.id,
         client_address=client_address(request),
     )
-    return result_read(outcome.as_dict())
+    return result_read(request, outcome.as_dict())
 
 
 @router.get("/users/import/jobs/{job_id}", response_model=JobRead, name="api:users_import_job")
-def import_job(job_id: int, session: DbSession, admin: ApiAdmin) -> JobRead:
+def import_job(request: Request, job_id: int, session: DbSession, admin: ApiAdmin) -> JobRead:
     state = jobs.job_state(session, jobs.get_job(session, job_id))
     result = state.pop("result")
-    return JobRead(**state, result=result_read(result) if result else None)
+    return JobRead(**state, result=result_read(request, result) if result else None)
 
 
 @router.post("/users/import/credentials/{batch_id}", name="api:users_import_credentials")

@@ -17,7 +17,7 @@ from app.catalog.rendering import render_markdown
 from app.core.db import begin_write
 from app.core.deps import AppSettings, DbSession, manual_write
 from app.core.errors import N_, DomainError, Invalid
-from app.core.web import error_text, html_router, redirect, render
+from app.core.web import error_text, html_router, redirect_to, render
 from app.progress import service as progress_service
 from app.quizzes import service
 from app.quizzes.constants import MAX_OPTIONS, QUESTION_KINDS
@@ -80,7 +80,7 @@ def start(
 ) -> Response:
     quiz = service.get_quiz(session, quiz_id)
     attempt, _ = service.start_attempt(session, user, quiz, grace=_grace(settings))
-    return redirect(request, f"/attempts/{attempt.id}")
+    return redirect_to(request, "quizzes:attempt", attempt_id=attempt.id)
 
 
 def _attempt_context(session: Any, user: User, attempt: QuizAttempt) -> dict[str, Any]:
@@ -168,7 +168,7 @@ async def submit(
             service.submit_attempt(session, attempt, raw, grace=_grace(settings), write_after_grading=True)
 
     await run_in_threadpool(work)
-    return redirect(request, f"/attempts/{attempt_id}")
+    return redirect_to(request, "quizzes:attempt", attempt_id=attempt_id)
 
 
 # --- trainer ------------------------------------------------------------------------------------------------
@@ -206,7 +206,7 @@ def author_create(
             "error": error_text(request, exc),
         }
         return render(request, "quizzes/author_list.html", context, status_code=exc.status_code)
-    return redirect(request, f"/author/quizzes/{quiz.id}")
+    return redirect_to(request, "quizzes:author", quiz_id=quiz.id)
 
 
 def _editor(request: Request, session: Any, quiz: Quiz, *, status_code: int = 200, **extra: Any) -> Response:
@@ -270,7 +270,7 @@ def author_settings(
         )
     except DomainError as exc:
         return _editor(request, session, quiz, status_code=exc.status_code, error=error_text(request, exc))
-    return redirect(request, f"/author/quizzes/{quiz.id}?saved=1")
+    return redirect_to(request, "quizzes:author", quiz_id=quiz.id, query={"saved": 1})
 
 
 @router.post("/author/quizzes/{quiz_id}/gift", name="quizzes:author_gift")
@@ -299,7 +299,7 @@ def author_gift(
         return _editor(
             request, session, quiz, status_code=exc.status_code, gift_error=error_text(request, exc)
         )
-    return redirect(request, f"/author/quizzes/{quiz.id}?imported={count}")
+    return redirect_to(request, "quizzes:author", quiz_id=quiz.id, query={"imported": count})
 
 
 def _question_page(
@@ -424,7 +424,7 @@ async def _save_question(
                 status_code=exc.status_code,
                 error=error_text(request, exc),
             )
-        return redirect(request, f"/author/quizzes/{quiz.id}?saved=1")
+        return redirect_to(request, "quizzes:author", quiz_id=quiz.id, query={"saved": 1})
 
     return await run_in_threadpool(work)
 
@@ -463,4 +463,4 @@ def question_delete(
         service.delete_question(session, quiz, row)
     except DomainError as exc:
         return _editor(request, session, quiz, status_code=exc.status_code, error=error_text(request, exc))
-    return redirect(request, f"/author/quizzes/{quiz.id}?saved=1")
+    return redirect_to(request, "quizzes:author", quiz_id=quiz.id, query={"saved": 1})

@@ -15,7 +15,7 @@ from app.catalog.constants import HOME_FEATURED
 from app.certificates.service import portal_origin
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.errors import N_, DomainError, Forbidden
-from app.core.web import error_text, html_router, redirect, render
+from app.core.web import error_text, html_router, redirect_to, render
 from app.tenancy import service
 from app.tenancy.deps import CurrentTenant
 from app.tenancy.models import TenantContext
@@ -25,7 +25,7 @@ router = html_router()
 TENANT_PAGE_LIMIT = 500
 
 
-@router.get("/", name="home")
+@router.get("/", name="portal:home")
 def home(request: Request, session: DbSession, tenant: CurrentTenant, user: OptionalPageUser) -> Response:
     courses, _ = catalog_service.list_courses(
         session,
@@ -37,7 +37,7 @@ def home(request: Request, session: DbSession, tenant: CurrentTenant, user: Opti
     return render(request, "home.html", {"user": user, "courses": courses, "groups": TARGET_GROUPS})
 
 
-@router.get("/brand.css", name="brand_css")
+@router.get("/brand.css", name="portal:brand_css")
 def brand_css(tenant: CurrentTenant) -> Response:
     """The tenant's colour as a stylesheet (inline styles are forbidden by our Content-Security-Policy)."""
     return Response(
@@ -134,4 +134,4 @@ def tenants_create(
         target=f"tenant:{created.slug}",
         client_address=client_address(request),
     )
-    return redirect(request, f"/admin/tenants?created={created.slug}")
+    return redirect_to(request, "tenants:list", query={"created": created.slug})
