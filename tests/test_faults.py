@@ -14,8 +14,6 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +35,10 @@ from sqlalchemy import create_engine, text
 from tests.conftest import missing_service
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.append(str(ROOT / "bench"))  # appended: bench/http.py must not shadow the standard library's http
+import dataset  # noqa: E402 - bench/dataset.py: tenants, the shipped courses, enrolled learners, tokens
+import harness  # noqa: E402 - bench/harness.py: free ports, stopping a server
+
 OUTAGE_SECONDS = 4.0
 RECOVERY_LIMIT_SECONDS = 15.0
 
@@ -48,12 +50,6 @@ def pg_bin(name: str) -> str:
     if not found:
         missing_service(f"{name} not found: install the PostgreSQL server binaries")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Cluster:
@@ -89,7 +85,7 @@ class Cluster:
 @pytest.fixture()
 def cluster() -> Iterator[Cluster]:
     root = Path(tempfile.mkdtemp(prefix="onetouch-pg-"))
-    c = Cluster(root, free_port())
+    c = Cluster(root, harness.free_port())
     try:
         c.init()
         c.start()
@@ -131,7 +127,7 @@ def http(
 @contextmanager
 def served_app(cluster: Cluster, secret: str) -> Iterator[int]:
     """Two uvicorn workers of the app on the cluster, in production mode; yields their port once ready."""
-    port = free_port()
+    port = harness.free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
         "ENV": "production",
@@ -156,19 +152,14 @@ def served_app(cluster: Cluster, secret: str) -> Iterator[int]:
             time.sleep(0.2)
         yield port
     finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+        harness.stop(server)
 
 
 class Load:
     """Threads that complete lessons, sign in and take quizzes until stopped, recording every answer."""
 
-    def __init__(self, port: int, ds: Any, dataset: Any) -> None:
-        self.port, self.ds, self.dataset = port, ds, dataset
+    def __init__(self, port: int, ds: dataset.Dataset) -> None:
+        self.port, self.ds = port, ds
         self.stop = threading.Event()
         self.lock = threading.Lock()
         # (answered at, user id, lesson id, status, body, sent at)
@@ -217,7 +208,7 @@ class Load:
                 self.sign_ins.append((time.monotonic(), status, body))
             time.sleep(0.1)
 
-    def take_quizzes(self, seed: int, users: list[Any]) -> None:
+    def take_quizzes(self, seed: int, users: list[dataset.BenchUser]) -> None:
         """Start an attempt, answer what it drew (some right), submit; never past an attempt limit."""
         rnd = random.Random(seed)
         pairs = [(u, q) for u in users for q in self.ds.quizzes]
@@ -244,7 +235,7 @@ class Load:
             if self.submit(user, quiz, json.loads(body), rnd) != 200:
                 time.sleep(0.05)
 
-    def start_attempt(self, user: Any, quiz: Any) -> tuple[int, str]:
+    def start_attempt(self, user: dataset.BenchUser, quiz: dataset.BenchQuiz) -> tuple[int, str]:
         sent = time.monotonic()
         status, body = http(
             "POST", self.port, f"/api/v1/quizzes/{quiz.quiz_id}/attempts", user.host, token=user.token
@@ -253,8 +244,10 @@ class Load:
             self.quiz_calls.append((time.monotonic(), "start", 0, status, body, sent))
         return status, body
 
-    def submit(self, user: Any, quiz: Any, attempt: dict[str, Any], rnd: random.Random) -> int:
-        answers = self.dataset.answers_for(quiz, [q["id"] for q in attempt["questions"]], rnd)
+    def submit(
+        self, user: dataset.BenchUser, quiz: dataset.BenchQuiz, attempt: dict[str, Any], rnd: random.Random
+    ) -> int:
+        answers = dataset.answers_for(quiz, [q["id"] for q in attempt["questions"]], rnd)
         payload = json.dumps({"answers": answers}).encode()
         sent = time.monotonic()
         path = f"/api/v1/attempts/{attempt['id']}/submit"
@@ -346,13 +339,10 @@ def stored_writes(url: str) -> tuple[set[tuple[int, int]], set[tuple[int, int, b
 
 
 def test_database_outage_answers_503_recovers_and_loses_no_acknowledged_write(cluster: Cluster) -> None:
-    sys.path.append(str(ROOT / "bench"))
-    import dataset  # bench/dataset.py: tenants, the shipped courses, enrolled learners and their tokens
-
     secret = "fault-test-secret-" + "x" * 40
     ds = dataset.build(cluster.url, secret_key=secret, learners=20, bench_users=30)
     with served_app(cluster, secret) as port:
-        with Load(port, ds, dataset).running() as load:
+        with Load(port, ds).running() as load:
             outage = crash_and_restart(cluster, port, load)
         # Read while the server still runs: nothing it acknowledged may be waiting to be flushed.
         stored, stored_quiz = stored_writes(cluster.url)
