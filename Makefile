@@ -22,7 +22,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check app tests
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy app
 
 messages: $(STAMP)

@@ -106,7 +106,3 @@ class Settings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return self.env not in ("development", "test")
-
-
-def get_settings(**overrides: object) -> Settings:
-    return Settings(**overrides)  # type: ignore[arg-type]
