@@ -37,7 +37,16 @@ from app.core.headers import SecurityHeadersMiddleware
 from app.core.limits import ConcurrencyLimitMiddleware
 from app.core.logging import RequestLogMiddleware, configure_logging
 from app.core.settings import Settings
-from app.core.web import STATIC_DIR, HashedStaticFiles, redirect, render, request_language, templates
+from app.core.web import (
+    STATIC_DIR,
+    HashedStaticFiles,
+    api_language,
+    error_text,
+    redirect_to,
+    render,
+    request_language,
+    templates,
+)
 from app.dispatch import FastDispatchMiddleware
 from app.imports import routes_api as imports_api
 from app.imports import routes_html as imports_html
@@ -76,18 +85,11 @@ def error_page(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", {"status": status, "message": message}, status_code=status)
 
 
-def api_language(request: Request) -> str:
-    tenant = getattr(request.state, "tenant", None)
-    return i18n.pick_language(
-        request.headers.get("accept-language"), None if tenant is None else tenant.default_language
-    )
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if isinstance(exc, PasswordChangeRequired) and not is_api(request):
-            return redirect(request, "/account/password?next=" + request.url.path)
+            return redirect_to(request, "accounts:password", query={"next": request.url.path})
         if is_api(request):
             lang = api_language(request)
             extra = {"retry_after": exc.params["retry_after"]} if "retry_after" in exc.params else {}
@@ -99,15 +101,11 @@ def install_error_handlers(app: FastAPI) -> None:
                 code=exc.code,
                 **extra,
             )
-        return error_page(
-            request, exc.status_code, i18n.translate(request_language(request), exc.message, **exc.params)
-        )
+        return error_page(request, exc.status_code, error_text(request, exc))
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
-        from urllib.parse import quote
-
-        return redirect(request, "/login?next=" + quote(exc.next_url, safe="/"))
+        return redirect_to(request, "accounts:login", query={"next": exc.next_url})
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -145,8 +143,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DataError)
     @app.exception_handler(OverflowError)
     async def value_out_of_range(request: Request, exc: Exception) -> Response:
-        # An id or number past what the database column holds (`/cohorts/9223372036854775808`): SQLite's
-        # driver raises OverflowError, PostgreSQL a DataError. Bad input, not a server fault.
+        # A number past what the database column holds that no check caught before (ids in the path are
+        # refused earlier, by core/deps.ids_in_range): SQLite's driver raises OverflowError, PostgreSQL a
+        # DataError. Bad input, not a server fault.
         log.info("value out of range: %s", exc)
         if is_api(request):
             lang = api_language(request)
@@ -287,11 +286,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
 
-    @app.get("/healthz", include_in_schema=False)
+    @app.get("/healthz", include_in_schema=False, name="ops:healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", include_in_schema=False)
+    @app.get("/readyz", include_in_schema=False, name="ops:readyz")
     def readyz(request: Request) -> Response:
         try:
             with request.app.state.engine.connect() as conn:

@@ -128,7 +128,3 @@ ApiNationalAdmin = Annotated[User, api_role(NATIONAL_ADMIN)]
 PageAdmin = Annotated[User, page_role(TENANT_ADMIN, NATIONAL_ADMIN)]
 PageStaff = Annotated[User, page_role(TRAINER, TENANT_ADMIN, NATIONAL_ADMIN)]
 PageNationalAdmin = Annotated[User, page_role(NATIONAL_ADMIN)]
-
-
-def throttle_counter(request: Request) -> Any:
-    return request.app.state.failure_counter

@@ -8,27 +8,16 @@ from fastapi import APIRouter, Query, Request
 
 from app.accounts.deps import ApiUser
 from app.catalog import service
+from app.catalog.constants import API_PAGE_SIZE
 from app.catalog.models import Course
-from app.catalog.schemas import CourseList, CourseListItem, CourseRead, LessonSummary, ModuleRead
-from app.catalog.service import CourseCard
+from app.catalog.presenters import course_list_item
+from app.catalog.schemas import CourseList, CourseRead, LessonSummary, ModuleRead
 from app.core.deps import DbSession
 from app.quizzes import service as quizzes_service
 from app.tenancy.deps import CurrentTenant
 from app.tenancy.models import TenantContext
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
-API_PAGE_SIZE = 50  # courses per page of the list API by default
-
-
-def course_list_item(course: Course | CourseCard, tenant: TenantContext) -> CourseListItem:
-    return CourseListItem(
-        slug=course.slug,
-        title=course.title,
-        summary=course.summary,
-        target_groups=list(course.target_groups or []),
-        tags=list(course.tags or []),
-        national=course.tenant_id != tenant.id,
-    )
 
 
 def course_read(course: Course, tenant: TenantContext, quiz_ids: dict[str, int] | None = None) -> CourseRead:

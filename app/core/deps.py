@@ -9,6 +9,7 @@ import anyio
 import anyio.to_thread
 from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -78,14 +79,28 @@ DbSession = Annotated[Session, Depends(get_db, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 
 
-MAX_DB_INTEGER = 2**63 - 1  # the largest id either database stores (BIGINT)
+# Every id column is `Integer` in the migrations: INTEGER on PostgreSQL (32-bit, to 2^31 - 1), and on SQLite
+# an INTEGER PRIMARY KEY (64-bit). The smaller bound holds on both: no row has a larger id, PostgreSQL
+# refuses a larger parameter for an INTEGER column (DataError), and SQLite's driver one past 2^63 - 1.
+MAX_DB_INTEGER = 2**31 - 1
+_MAX_DIGITS = len(str(MAX_DB_INTEGER))
 
 
 async def ids_in_range(request: Request) -> None:
-    """Refuse a number in the path that no row can have (`/cohorts/9223372036854775808`) before the database
-    sees it: a clear 422, and no driver error in the middle of a transaction."""
-    for value in request.path_params.values():
-        if isinstance(value, str) and len(value) > 18 and value.isdigit() and int(value) > MAX_DB_INTEGER:
+    """Refuse an id in the path that no row can have (`/cohorts/2147483648`) before the database sees it:
+    the same clear 422 on both databases, and no driver error in the middle of a transaction."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    # The path parameters the route declares as `int` are its ids; a slug or a code made of digits is not one.
+    for param in route.dependant.path_params:
+        value = request.path_params.get(param.name) if param.field_info.annotation is int else None
+        if (
+            isinstance(value, str)
+            and len(value) >= _MAX_DIGITS
+            and value.isdigit()
+            and int(value) > MAX_DB_INTEGER
+        ):
             raise Invalid(N_("A number in the request is out of range."), code="out_of_range")
 
 

@@ -28,6 +28,7 @@ from app.core.errors import N_, Conflict, Invalid, NotFound
 from app.core.pdf_fonts import register_fonts
 from app.core.spreadsheets import XLSX_MEDIA_TYPE, write_xlsx
 from app.imports.models import CredentialBatch
+from app.tenancy.service import portal_host
 
 FORMATS = ("xlsx", "pdf", "zip")
 
@@ -279,5 +280,5 @@ def render_credentials(
 
 
 def portal_url(slug: str, base_domain: str, *, production: bool) -> str:
-    host = base_domain if slug == "national" else f"{slug}.{base_domain}"
+    host = portal_host(slug, base_domain)
     return f"{'https' if production else 'http'}://{host}"

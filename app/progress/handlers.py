@@ -18,7 +18,7 @@ from app.accounts.deps import LoginRequired, page_next_url
 from app.accounts.signedin import portal_claims
 from app.core.errors import Unauthorized
 from app.core.security import TokenClaims
-from app.core.web import AUTH_COOKIE, is_htmx, redirect
+from app.core.web import AUTH_COOKIE, is_htmx, redirect_to
 from app.progress import learning, presenters, runner
 from app.progress.learning import LessonView
 from app.tenancy.deps import request_portal
@@ -76,5 +76,5 @@ async def complete_page(request: Request, lesson_id: int) -> Response:
     if is_htmx(request):
         return presenters.progress_box(request, view)
     if view.next is not None:
-        return redirect(request, f"/lessons/{view.next.id}")
-    return redirect(request, f"/courses/{view.course.slug}")
+        return redirect_to(request, "lessons:view", lesson_id=view.next.id)
+    return redirect_to(request, "courses:detail", slug=view.course.slug)

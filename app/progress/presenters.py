@@ -1,6 +1,6 @@
 """How the learning path's answers look: the lesson page and its progress box, the lesson and progress API shapes.
 
-The routes and the fast dispatch (`app/progress/dispatch.py`) both answer with these, so a request gets the same
+The routes and the fast dispatch (`app/dispatch.py`) both answer with these, so a request gets the same
 bytes whichever of them served it.
 
 Page assembly (a mechanism, `ASSEMBLE_PAGES`): one learner's lesson page differs from another's (same portal,

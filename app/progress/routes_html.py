@@ -11,7 +11,7 @@ from app.accounts.deps import PageUser
 from app.catalog import service as catalog_service
 from app.cohorts import service as cohorts_service
 from app.core.deps import DbSession
-from app.core.web import html_router, redirect, render
+from app.core.web import html_router, redirect_to, render
 from app.progress import handlers, service
 from app.progress.visits import apply_pending
 from app.tenancy.deps import CurrentTenant
@@ -31,7 +31,7 @@ def enrol(
     course = catalog_service.get_course(session, slug, user)
     cohort = cohorts_service.get_cohort(session, int(cohort_id)) if cohort_id.isdigit() else None
     service.enrol(session, user, course, cohort=cohort)
-    return redirect(request, f"/courses/{course.slug}/continue")
+    return redirect_to(request, "courses:continue", slug=course.slug)
 
 
 @router.get("/courses/{slug}/continue", name="courses:continue")
@@ -47,8 +47,8 @@ def continue_course(
         last = apply_pending(visits, tenant.id, enrolment.id, enrolment.last_lesson_id)
     lesson = service.resume_lesson(session, enrolment, course, last_lesson_id=last)
     if lesson is None or (enrolment is None and not catalog_service.is_staff(user)):
-        return redirect(request, f"/courses/{course.slug}")
-    return redirect(request, f"/lessons/{lesson.id}")
+        return redirect_to(request, "courses:detail", slug=course.slug)
+    return redirect_to(request, "lessons:view", lesson_id=lesson.id)
 
 
 @router.get("/lessons/{lesson_id}", name="lessons:view")
@@ -62,6 +62,6 @@ async def complete_lesson(request: Request, lesson_id: int) -> Response:
     return await handlers.complete_page(request, lesson_id)
 
 
-@router.get("/learning", name="learning")
+@router.get("/learning", name="learning:dashboard")
 def my_learning(request: Request, session: DbSession, tenant: CurrentTenant, user: PageUser) -> Response:
     return render(request, "progress/dashboard.html", {"enrolments": service.my_enrolments(session, user)})

@@ -14,11 +14,10 @@ from app.accounts.deps import PageStaff, PageUser
 from app.accounts.models import User
 from app.catalog import service as catalog_service
 from app.catalog.rendering import render_markdown
-from app.core import i18n
 from app.core.db import begin_write
 from app.core.deps import AppSettings, DbSession, manual_write
 from app.core.errors import N_, DomainError, Invalid
-from app.core.web import html_router, redirect, render, request_language
+from app.core.web import error_text, html_router, redirect_to, render
 from app.progress import service as progress_service
 from app.quizzes import service
 from app.quizzes.constants import MAX_OPTIONS, QUESTION_KINDS
@@ -34,10 +33,6 @@ MAX_GIFT_BYTES = 2 * 1024 * 1024
 
 def _grace(settings: Any) -> dt.timedelta:
     return dt.timedelta(seconds=settings.quiz_grace_seconds)
-
-
-def _message(request: Request, exc: DomainError) -> str:
-    return i18n.translate(request_language(request), exc.message, **exc.params)
 
 
 # --- learner ------------------------------------------------------------------------------------------------
@@ -85,7 +80,7 @@ def start(
 ) -> Response:
     quiz = service.get_quiz(session, quiz_id)
     attempt, _ = service.start_attempt(session, user, quiz, grace=_grace(settings))
-    return redirect(request, f"/attempts/{attempt.id}")
+    return redirect_to(request, "quizzes:attempt", attempt_id=attempt.id)
 
 
 def _attempt_context(session: Any, user: User, attempt: QuizAttempt) -> dict[str, Any]:
@@ -173,7 +168,7 @@ async def submit(
             service.submit_attempt(session, attempt, raw, grace=_grace(settings), write_after_grading=True)
 
     await run_in_threadpool(work)
-    return redirect(request, f"/attempts/{attempt_id}")
+    return redirect_to(request, "quizzes:attempt", attempt_id=attempt_id)
 
 
 # --- trainer ------------------------------------------------------------------------------------------------
@@ -208,10 +203,10 @@ def author_create(
         context = {
             "course": course,
             "quizzes": service.course_quizzes(session, course.id),
-            "error": _message(request, exc),
+            "error": error_text(request, exc),
         }
         return render(request, "quizzes/author_list.html", context, status_code=exc.status_code)
-    return redirect(request, f"/author/quizzes/{quiz.id}")
+    return redirect_to(request, "quizzes:author", quiz_id=quiz.id)
 
 
 def _editor(request: Request, session: Any, quiz: Quiz, *, status_code: int = 200, **extra: Any) -> Response:
@@ -274,8 +269,8 @@ def author_settings(
             show_review=bool(show_review),
         )
     except DomainError as exc:
-        return _editor(request, session, quiz, status_code=exc.status_code, error=_message(request, exc))
-    return redirect(request, f"/author/quizzes/{quiz.id}?saved=1")
+        return _editor(request, session, quiz, status_code=exc.status_code, error=error_text(request, exc))
+    return redirect_to(request, "quizzes:author", quiz_id=quiz.id, query={"saved": 1})
 
 
 @router.post("/author/quizzes/{quiz_id}/gift", name="quizzes:author_gift")
@@ -301,8 +296,10 @@ def author_gift(
             ) from None
         count = service.import_gift(session, quiz, text)
     except DomainError as exc:
-        return _editor(request, session, quiz, status_code=exc.status_code, gift_error=_message(request, exc))
-    return redirect(request, f"/author/quizzes/{quiz.id}?imported={count}")
+        return _editor(
+            request, session, quiz, status_code=exc.status_code, gift_error=error_text(request, exc)
+        )
+    return redirect_to(request, "quizzes:author", quiz_id=quiz.id, query={"imported": count})
 
 
 def _question_page(
@@ -419,9 +416,15 @@ async def _save_question(
             service.save_question(session, quiz, row, question)
         except DomainError as exc:
             return _question_page(
-                request, session, quiz, row, values, status_code=exc.status_code, error=_message(request, exc)
+                request,
+                session,
+                quiz,
+                row,
+                values,
+                status_code=exc.status_code,
+                error=error_text(request, exc),
             )
-        return redirect(request, f"/author/quizzes/{quiz.id}?saved=1")
+        return redirect_to(request, "quizzes:author", quiz_id=quiz.id, query={"saved": 1})
 
     return await run_in_threadpool(work)
 
@@ -459,5 +462,5 @@ def question_delete(
     try:
         service.delete_question(session, quiz, row)
     except DomainError as exc:
-        return _editor(request, session, quiz, status_code=exc.status_code, error=_message(request, exc))
-    return redirect(request, f"/author/quizzes/{quiz.id}?saved=1")
+        return _editor(request, session, quiz, status_code=exc.status_code, error=error_text(request, exc))
+    return redirect_to(request, "quizzes:author", quiz_id=quiz.id, query={"saved": 1})

@@ -9,7 +9,8 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from app.accounts.deps import ApiAdmin, ApiStaff
 from app.audit import service as audit
 from app.core.deps import AppSettings, DbSession, client_address
-from app.imports.deps import api_lang, read_upload
+from app.core.web import api_language
+from app.imports.deps import read_upload
 from app.imports.schemas import ImportResultRead
 from app.tenancy.deps import CurrentTenant
 from app.units import service
@@ -52,7 +53,7 @@ def import_units(
 ) -> ImportResultRead:
     """Create or update units; `dry_run=true` (the default) only previews."""
     outcome = service.import_units(
-        session, read_upload(file, settings), lang=api_lang(request), dry_run=dry_run
+        session, read_upload(file, settings), lang=api_language(request), dry_run=dry_run
     )
     if not dry_run and (outcome.created or outcome.updated):
         audit.record(

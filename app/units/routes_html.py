@@ -9,10 +9,9 @@ from fastapi.responses import Response
 
 from app.accounts.deps import PageAdmin
 from app.audit import service as audit
-from app.core import i18n
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.errors import DomainError
-from app.core.web import html_router, render, request_language
+from app.core.web import error_text, html_router, render, request_language
 from app.imports.deps import read_upload
 from app.tenancy.deps import CurrentTenant
 from app.units import service
@@ -51,7 +50,7 @@ def unit_import(
                 detail={"created": outcome.created, "updated": outcome.updated},
             )
     except DomainError as exc:
-        error = i18n.translate(lang, exc.message, **exc.params)
+        error = error_text(request, exc)
     return render(
         request,
         "units/tree.html",
