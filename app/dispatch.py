@@ -11,21 +11,22 @@ compression, page-view counting, the concurrency limit, request logs), so those 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable
 
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.web import verify_csrf
 from app.progress import handlers
 from app.quizzes import handlers as quiz_handlers
 from app.quizzes.schemas import AnswersBody
 
-Handler = Callable[[Request, int], Awaitable[Response]]
+# A handler answers, or returns None to leave the request to the router (which gets the body it read).
+Handler = Callable[[Request, int], Awaitable[Response | None]]
 
 
 async def _complete_page(request: Request, lesson_id: int) -> Response:
@@ -33,11 +34,15 @@ async def _complete_page(request: Request, lesson_id: int) -> Response:
     return await handlers.complete_page(request, lesson_id)
 
 
-async def _submit_api(request: Request, attempt_id: int) -> Response:
-    try:  # the body the route's `AnswersBody` parameter would have validated
-        body = AnswersBody.model_validate_json(await request.body() or b"{}")
-    except ValidationError as exc:
-        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from exc
+async def _submit_api(request: Request, attempt_id: int) -> Response | None:
+    """A JSON body the route's `AnswersBody` accepts; anything else (another content type, bad JSON, a body
+    that does not validate) goes to the router, whose answer to it is FastAPI's own."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        return None
+    try:
+        body = AnswersBody.model_validate(json.loads(await request.body() or b"{}"))
+    except (ValueError, ValidationError):
+        return None
     return await quiz_handlers.submit_api(request, attempt_id, body.answers)
 
 
@@ -65,9 +70,26 @@ class FastDispatchMiddleware:
                         response = await handler(request, int(match.group(1)))
                     except Exception as exc:
                         response = await _error_response(request, exc)
-                    await response(scope, receive, send)
+                    if response is None:
+                        await self.app(scope, _replay(await request.body()), send)
+                    else:
+                        await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)
+
+
+def _replay(body: bytes) -> Receive:
+    """A `receive` that hands the router the body the dispatch already read."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
 
 
 async def _error_response(request: Request, exc: Exception) -> Response:

@@ -175,14 +175,16 @@ def install_error_handlers(app: FastAPI) -> None:
         response.headers["Retry-After"] = "5"
         return response
 
+
+def install_driver_error_handler(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     @app.exception_handler(OSError)
     async def driver_error(request: Request, exc: Exception) -> Response:
         # asyncpg reports a server that is starting or shutting down (SQLSTATE classes 08 and 57) or a refused
-        # connection as a plain DBAPIError or OSError: the database is unavailable, as above. Anything else is
-        # a server fault.
+        # connection as a plain DBAPIError or OSError: the database is unavailable, answered as such. Anything
+        # else is a server fault.
         if database_unreachable(exc):
-            return await database_unavailable(request, exc)
+            return await app.exception_handlers[OperationalError](request, exc)  # type: ignore[misc,no-any-return]
         log.error("unexpected database error", exc_info=exc)
         lang = request_language(request) if not is_api(request) else api_language(request)
         message = i18n.translate(lang, N_("The request could not be handled."))
@@ -227,7 +229,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         flushers = [
-            VisitFlusher(visit_counter, lambda: app.state.session_factory, interval=settings.visit_flush_seconds)
+            VisitFlusher(
+                visit_counter, lambda: app.state.session_factory, interval=settings.visit_flush_seconds
+            )
         ]
         if app.state.lesson_visits is not None:
             flushers.append(
@@ -285,6 +289,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.static_files = static
 
     install_error_handlers(app)
+    install_driver_error_handler(app)
 
     @app.get("/healthz", include_in_schema=False, name="ops:healthz")
     def healthz() -> dict[str, str]:

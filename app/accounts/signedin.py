@@ -1,8 +1,8 @@
 """Who is signed in: the rules every request applies to a token and to the account behind it.
 
-The ORM dependencies (`app/accounts/deps.py`) and the learning path (`app/progress/learning.py`, which loads the
-account together with the learner's progress in one statement) both call these, so a token is judged the same
-way whichever code answers the request.
+The ORM dependencies (`app/accounts/deps.py`) and the learning path (`app/progress/learning.py`, which
+loads the account together with the learner's progress in one statement) both call these, so a token is
+judged the same way whichever code answers the request.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class AccountLike(Protocol):
 
 @dataclass(frozen=True)
 class Account:
-    """The signed-in account as a request needs it (read in the same statement as what the request is about)."""
+    """The signed-in account as a request needs it (read in one statement with what the request is about)."""
 
     id: int
     roles: tuple[str, ...]

@@ -22,7 +22,7 @@ _DIRTY = "content_changed"
 
 def watch(*classes: type) -> None:
     """Count changes to these models as content changes too (a higher layer's content: quizzes)."""
-    global _CONTENT_CLASSES  # noqa: PLW0603 - set once at import by the modules that own the classes
+    global _CONTENT_CLASSES
     _CONTENT_CLASSES = tuple(dict.fromkeys((*_CONTENT_CLASSES, *classes)))
 
 

@@ -331,6 +331,7 @@ class CourseOutline:
     status: str
     required_lessons: int
     certificate: bool
+    completion_quizzes: tuple[str, ...]  # quiz slugs the course requires (course.yaml's `completion.quizzes`)
     modules: tuple[OutlineModule, ...]
 
     @property
@@ -351,6 +352,7 @@ class CourseOutline:
             status=course.status,
             required_lessons=course.required_lessons,
             certificate=course.certificate,
+            completion_quizzes=tuple(course.completion_quizzes or ()),
             modules=tuple(
                 OutlineModule(
                     m.id,
@@ -379,12 +381,14 @@ class CourseOutline:
             OutlineModule(m["id"], m["title"], tuple(OutlineLesson(**x) for x in m["lessons"]))
             for m in data["modules"]
         )
-        return cls(**{**data, "modules": modules})
+        return cls(**{**data, "completion_quizzes": tuple(data["completion_quizzes"]), "modules": modules})
 
 
 def load_lesson_snapshot(session: Session, lesson_id: int) -> LessonSnapshot | None:
     """The lesson (with its media's size) from the database, as the session's scoping lets it see it."""
-    lesson = session.scalars(select(Lesson).where(Lesson.id == lesson_id).options(selectinload(Lesson.media))).first()
+    lesson = session.scalars(
+        select(Lesson).where(Lesson.id == lesson_id).options(selectinload(Lesson.media))
+    ).first()
     return LessonSnapshot.of(lesson) if lesson is not None else None
 
 

@@ -5,10 +5,16 @@ every worker stops using the old entries at once; a TTL bounds what nothing bump
 another process without Redis). Values must be JSON-shaped (dicts, lists, strings, numbers): never pickles,
 so a compromised Redis cannot run code in the app.
 
-- `MemoryCache`: one worker (the embedded SQLite default). Versions and values live in the process.
-- `RedisCache` (when `REDIS_URL` is set): versions live in Redis (one GET per read, shared by every worker
-  and host); values are read from a per-process copy first, then from Redis, then loaded. If Redis is
+- `MemoryCache`: one worker (the embedded SQLite default). Versions and values live in the process, in a
+  bounded LRU (cachetools).
+- `RedisCache` (when `REDIS_URL` is set): versions live in Redis (one round trip per read, shared by every
+  worker and host); values are read from a per-process copy first, then from Redis, then loaded. If Redis is
   unreachable, reads go to the database (never a stale value) and the error is logged.
+
+A Redis version is `<epoch>.<counter>`: the counter is bumped on every change, the epoch is drawn at random
+when Redis has none, after a restart that lost them (Redis keeps nothing on disk here). A version therefore
+never comes back: a worker's copies and assembled pages keyed by an old version are never served again,
+whereas a bare counter would start again at 0 and meet the keys of before the restart.
 
 The catalog marks content as changed from ORM events (`app/catalog/cache_events.py`): any flush, bulk
 UPDATE/DELETE, commit or rollback that touched courses, modules, lessons or media bumps `content` on every
@@ -19,11 +25,14 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import threading
 import time
 import weakref
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
+
+from cachetools import LRUCache
 
 log = logging.getLogger("onetouch.cache")
 
@@ -32,7 +41,7 @@ CONTENT = "content"  # courses, modules, lessons, media: the national and provin
 
 
 class Cache(Protocol):
-    def version(self, namespace: str) -> int | None:
+    def version(self, namespace: str) -> str | None:
         """The namespace's current version; None when the cache cannot be trusted right now."""
         ...
 
@@ -54,7 +63,7 @@ def bump_everywhere(namespace: str) -> None:
         cache.bump(namespace)
 
 
-def versioned_key(namespace: str, version: int, key: str) -> str:
+def versioned_key(namespace: str, version: str, key: str) -> str:
     """Where `key` of the namespace's `version` is stored (`cached` and readers that never load)."""
     return f"{namespace}:{version}:{key}"
 
@@ -75,19 +84,28 @@ def cached(cache: Cache | None, namespace: str, key: str, loader: Callable[[], T
     return value
 
 
-class MemoryCache:
-    """In-process: right for one worker. Bounded; expired and old-version entries are dropped when full."""
+# Entries per worker: 34 portals' catalogs and every lesson, outline and course plan of the national and
+# provincial catalogs fit many times over (each a few KB).
+DEFAULT_MAX_ENTRIES = 20_000
 
-    def __init__(self, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
+
+class MemoryCache:
+    """In-process: right for one worker. A bounded LRU; an entry also expires after its TTL."""
+
+    def __init__(
+        self, max_entries: int = DEFAULT_MAX_ENTRIES, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._clock = clock
-        self._max = max_entries
-        self._values: dict[str, tuple[float, Any]] = {}
+        self._values: LRUCache[str, tuple[float, Any]] = LRUCache(maxsize=max_entries)
         self._versions: dict[str, int] = {}
+        # Versions of this cache never meet another cache's (a new app, a test's fresh cache): whatever was
+        # kept under an older cache's versions (assembled pages) is never taken for this one's.
+        self._epoch = secrets.token_hex(4)
         self._lock = threading.Lock()
         _ALL.add(self)
 
-    def version(self, namespace: str) -> int | None:
-        return self._versions.get(namespace, 0)
+    def version(self, namespace: str) -> str | None:
+        return f"{self._epoch}.{self._versions.get(namespace, 0)}"
 
     def bump(self, namespace: str) -> None:
         with self._lock:
@@ -97,24 +115,21 @@ class MemoryCache:
                 del self._values[key]
 
     def get(self, key: str) -> Any | None:
-        entry = self._values.get(key)
-        if entry is None:
-            return None
-        if entry[0] <= self._clock():
-            with self._lock:
+        with self._lock:
+            entry = self._values.get(key)
+            if entry is None:
+                return None
+            if entry[0] <= self._clock():
                 self._values.pop(key, None)
-            return None
-        return entry[1]
+                return None
+            return entry[1]
 
     def set(self, key: str, value: Any, ttl: float) -> None:
         with self._lock:
-            if len(self._values) >= self._max:
-                now = self._clock()
-                for k in [k for k, (exp, _) in self._values.items() if exp <= now]:
-                    del self._values[k]
-                if len(self._values) >= self._max:
-                    self._values.clear()
             self._values[key] = (self._clock() + ttl, value)
+
+    def __len__(self) -> int:
+        return len(self._values)
 
     def clear(self) -> None:
         with self._lock:
@@ -132,17 +147,21 @@ class RedisCache:
         self._local_ttl = local_ttl
         _ALL.add(self)
 
-    def version(self, namespace: str) -> int | None:
+    def version(self, namespace: str) -> str | None:
+        key = self._prefix + "version:" + namespace
         try:
-            raw = self._r.get(self._prefix + "version:" + namespace)
+            epoch, counter = self._r.hmget(key, "epoch", "n")
+            if epoch is None:  # new, or lost with a restart: a fresh epoch, so no version comes back
+                self._r.hsetnx(key, "epoch", secrets.token_hex(8))
+                epoch, counter = self._r.hmget(key, "epoch", "n")
         except Exception as exc:  # Redis down: answer from the database, never from an unchecked copy
             log.warning("cache version unavailable: %s", exc)
             return None
-        return int(raw) if raw is not None else 0
+        return f"{epoch.decode()}.{int(counter or 0)}"
 
     def bump(self, namespace: str) -> None:
         try:
-            self._r.incr(self._prefix + "version:" + namespace)
+            self._r.hincrby(self._prefix + "version:" + namespace, "n", 1)
         except Exception as exc:
             log.error("cache version not bumped: %s", exc)
         self._local.bump(namespace)

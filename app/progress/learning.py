@@ -44,18 +44,18 @@ from app.core.text import nfc
 from app.progress.models import Enrolment, LessonProgress
 from app.quizzes.models import Quiz, QuizAttempt, QuizQuestion
 from app.reports import counters
-from app.tenancy.statements import TENANT, TenantConnection, scoped
+from app.tenancy.statements import TENANT, TenantConnection, scoped, table_of
 
 # A quiz edit changes what a course requires and what its quiz lessons show: it is a content change too.
 cache_events.watch(Quiz, QuizQuestion)
 
-_USER, _ENROLMENT, _PROGRESS = User.__table__, Enrolment.__table__, LessonProgress.__table__
-_ATTEMPT, _COHORT, _CERTIFICATE = QuizAttempt.__table__, Cohort.__table__, Certificate.__table__
+_USER, _ENROLMENT, _PROGRESS = table_of(User), table_of(Enrolment), table_of(LessonProgress)
+_ATTEMPT, _COHORT, _CERTIFICATE = table_of(QuizAttempt), table_of(Cohort), table_of(Certificate)
 # The enrolment's columns when selected beside others: `Progress.of(row, "e_")`.
 ENROLMENT_COLUMNS = tuple(c.label(f"e_{c.name}") for c in _ENROLMENT.c)
 
 
-# --- What the path reads -------------------------------------------------------------------------------------
+# --- What the path reads ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -127,6 +127,15 @@ class CoursePlan:
     outline: CourseOutline
     quizzes: dict[str, QuizRef]
     required_quiz_ids: frozenset[int]
+
+    @classmethod
+    def of(cls, outline: CourseOutline, quizzes: list[QuizRef]) -> CoursePlan:
+        """The quizzes to pass: those `completion.quizzes` names and those of required quiz lessons. A slug
+        with no quiz behind it (a placeholder lesson of a course still being written) is not required."""
+        by_slug = {q.slug: q for q in quizzes}
+        slugs = set(outline.completion_quizzes)
+        slugs |= {x.quiz_slug for x in outline.lessons if x.kind == "quiz" and x.required and x.quiz_slug}
+        return cls(outline, by_slug, frozenset(by_slug[s].id for s in slugs if s in by_slug))
 
     def quiz_by_id(self, quiz_id: int) -> QuizRef | None:
         return next((q for q in self.quizzes.values() if q.id == quiz_id), None)
@@ -208,22 +217,17 @@ def course_plan(store: Store, course_id: int) -> CoursePlan:
     """The course's outline, quizzes and quizzes to pass (cached), if this portal may read it."""
 
     def load() -> dict[str, Any] | None:
-        from app.progress import service as progress_service
         from app.quizzes import service as quizzes_service
 
         with store.content_session() as session:
             outline = catalog_service.load_course_outline(session, course_id)
             if outline is None:
                 return None
-            course = catalog_service.get_course_by_id(session, course_id)
-            quizzes = {
-                q.slug: QuizRef(q.id, q.slug, q.title, q.pass_percent)
+            quizzes = [
+                QuizRef(q.id, q.slug, q.title, q.pass_percent)
                 for q in quizzes_service.course_quizzes(session, course_id)
-            }
-            plan = CoursePlan(
-                outline, quizzes, frozenset(progress_service.required_quiz_ids(session, course))
-            )
-            return plan.dump()
+            ]
+        return CoursePlan.of(outline, quizzes).dump()
 
     data = _cached_or_missing(store, plan_key(course_id), load)
     if data is None or data["outline"]["tenant_id"] not in store.readable:
@@ -247,7 +251,7 @@ def _cached_or_missing(store: Store, key: str, load: Callable[[], dict[str, Any]
     return value
 
 
-# --- Statements ----------------------------------------------------------------------------------------------
+# --- Statements -------------------------------------------------------------------------------------------
 
 _DONE = (
     select(func.aggregate_strings(cast(_PROGRESS.c.lesson_id, String), ","))
@@ -404,6 +408,7 @@ def learner_state(db: TenantConnection, claims: TokenClaims, course_id: int) -> 
     """The signed-in account (checked against the token), its enrolment in the course, the lessons it did."""
     row = db.first(_LEARNER_STATE, user=claims.user_id, course=course_id)
     account = signed_in(row, claims)
+    assert row is not None
     enrolment = Progress.of(row, "e_") if row.e_id is not None else None
     done = frozenset(int(x) for x in row.done.split(",")) if row.done else frozenset()
     return LearnerState(account, enrolment, done)
@@ -414,7 +419,9 @@ def signed_in(row: Any, claims: TokenClaims) -> Account:
     rules (`app/accounts/signedin.py`)."""
     account = None
     if row is not None:
-        account = Account(row.id, tuple(row.roles or ()), row.is_active, row.token_version, row.must_change_password)
+        account = Account(
+            row.id, tuple(row.roles or ()), row.is_active, row.token_version, row.must_change_password
+        )
     check_account(account, claims)
     assert account is not None
     check_password_current(account)

@@ -1,14 +1,15 @@
-"""How the learning path's answers look: the lesson page and its progress box, the lesson and progress API shapes.
+"""How the learning path's answers look: the lesson page and its progress box, the lesson and progress API
+shapes.
 
 The routes and the fast dispatch (`app/dispatch.py`) both answer with these, so a request gets the same
 bytes whichever of them served it.
 
-Page assembly (a mechanism, `ASSEMBLE_PAGES`): one learner's lesson page differs from another's (same portal,
-language and roles) only in its progress box and its CSRF token. The rest — the portal's chrome, the lesson, its
-neighbours — is rendered once per portal (its settings as they are now), language, roles, lesson and content
-version, and kept in a bounded LRU cache on `app.state`; a view renders the progress box alone and puts it and
-the token in place. `tests/progress/test_pages.py` checks the assembled page equals the rendered one byte for
-byte; `bench/http.py --ablation` measures what it buys.
+Page assembly (a mechanism, `ASSEMBLE_PAGES`): one learner's lesson page differs from another's (same
+portal, language and roles) only in its progress box and its CSRF token. The rest — the portal's chrome, the
+lesson, its neighbours — is rendered once per portal (its settings as they are now), language, roles, lesson
+and content version, and kept in a bounded LRU cache on `app.state`; a view renders the progress box alone and
+puts it and the token in place. `tests/progress/test_learning.py` checks the assembled page equals the
+rendered one byte for byte; `bench/http.py --ablation` measures what it buys.
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ async def run(
     *args: Any,
     **kwargs: Any,
 ) -> T:
-    """`fn(store, *args, **kwargs)` for the request's tenant, where it costs least (see the module docstring)."""
+    """`fn(store, *args, **kwargs)` for the request's tenant, where it costs least (the module docstring)."""
     state = request.app.state
     cache: Cache | None = state.cache
     version = cache.version(CONTENT) if cache is not None else None

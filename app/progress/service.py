@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.accounts.models import User
 from app.catalog import service as catalog_service
-from app.catalog.models import QUIZ, Course, Lesson
+from app.catalog.models import Course, Lesson
 from app.cohorts.models import Cohort
+from app.core.cache import Cache
 from app.core.db import utcnow
 from app.core.errors import N_, Forbidden, Invalid, NotFound
 from app.progress import learning
-from app.progress.learning import local_today  # noqa: F401 - the cohorts' "today": one rule, in learning
+from app.progress.learning import local_today
 from app.progress.models import Enrolment, LessonProgress
 from app.quizzes.models import Quiz
 from app.tenancy import service as tenancy_service
@@ -78,16 +79,16 @@ def completed_lesson_ids(session: Session, enrolment: Enrolment) -> set[int]:
 
 
 class _SessionStore:
-    """A `learning.Store` over an ORM session's own transaction, for code that holds a session (services, jobs,
-    the CLI, tests): the learning path's rules, run inside the caller's transaction."""
+    """A `learning.Store` over an ORM session's own transaction, for code that holds a session (services,
+    jobs, the CLI, tests): the learning path's rules, run inside the caller's transaction."""
 
     def __init__(self, session: Session, tenant_id: int) -> None:
         self.session = session
         self.tenant_id = tenant_id
         national = tenancy_service.national_tenant_id(session)
         self.readable = tuple(sorted({tenant_id} | ({national} if national is not None else set())))
-        self.cache = None
-        self.content_version = None
+        self.cache: Cache | None = None  # content loads from the session's own view of the database
+        self.content_version: str | None = None
         self.content_ttl = 0.0
 
     @contextmanager
@@ -113,7 +114,9 @@ def _plan_and_progress(
     store = _SessionStore(session, enrolment.tenant_id)
     plan = learning.course_plan(store, enrolment.course_id)
     session.flush()
-    progress = learning.Progress(**{name: getattr(enrolment, name) for name in learning.Progress.__dataclass_fields__})
+    progress = learning.Progress(
+        **{name: getattr(enrolment, name) for name in learning.Progress.__dataclass_fields__}
+    )
     return store, plan, progress
 
 
@@ -137,26 +140,6 @@ def complete_lesson(
     return counted
 
 
-def required_quiz_ids(session: Session, course: Course) -> list[int]:
-    """Quizzes to pass: course.yaml's `completion.quizzes` and the quizzes of required quiz lessons.
-
-    A quiz slug with no quiz behind it (a placeholder lesson of a course still being written) is ignored.
-    """
-    slugs = set(course.completion_quizzes or [])
-    slugs |= {
-        slug
-        for slug in session.scalars(
-            select(Lesson.quiz_slug).where(
-                Lesson.course_id == course.id, Lesson.kind == QUIZ, Lesson.required
-            )
-        )
-        if slug
-    }
-    if not slugs:
-        return []
-    return list(session.scalars(select(Quiz.id).where(Quiz.course_id == course.id, Quiz.slug.in_(slugs))))
-
-
 def record_quiz_result(
     session: Session,
     enrolment: Enrolment,
@@ -175,8 +158,8 @@ def record_quiz_result(
 
 
 def check_completion(session: Session, enrolment: Enrolment, *, now: dt.datetime | None = None) -> bool:
-    """Is the course complete for this enrolment? Completes it if it now is (`learning.complete_course_if_done`,
-    the one place that decides)."""
+    """Is the course complete for this enrolment? Completes it if it now is
+    (`learning.complete_course_if_done`, the one place that decides)."""
     store, plan, progress = _plan_and_progress(session, enrolment)
     with store.writing() as db:
         after = learning.complete_course_if_done(db, progress, plan, now or utcnow())

@@ -21,11 +21,11 @@ from sqlalchemy import Connection, Engine, bindparam, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.progress.models import Enrolment
-from app.tenancy.statements import TENANT, scoped, transaction
+from app.tenancy.statements import TENANT, scoped, table_of, transaction
 
 log = logging.getLogger("onetouch.visits")
 
-_ENROLMENT = Enrolment.__table__
+_ENROLMENT = table_of(Enrolment)
 _MOVE = scoped(
     update(_ENROLMENT)
     .where(_ENROLMENT.c.tenant_id == TENANT, _ENROLMENT.c.id == bindparam("enrolment"))
@@ -63,7 +63,7 @@ class LessonVisits:
             by_tenant: dict[int, list[dict[str, int]]] = {}
             for (tenant_id, enrolment_id), lesson_id in moves.items():
                 by_tenant.setdefault(tenant_id, []).append({"enrolment": enrolment_id, "lesson": lesson_id})
-            bind = session_factory.kw.get("bind")
+            bind = session_factory.kw["bind"]
             for tenant_id, rows in sorted(by_tenant.items()):
                 _write(bind, tenant_id, rows)
         except Exception:

@@ -404,14 +404,16 @@ def submit_attempt(
     grace: dt.timedelta = DEFAULT_GRACE,
     write_after_grading: bool = False,
 ) -> AttemptResult:
-    """Grade an attempt once (`app/quizzes/submission.py`). A second (or concurrent) submission gets the stored
-    result.
+    """Grade an attempt once (`app/quizzes/submission.py`). A second (or concurrent) submission gets the
+    stored result.
 
     `write_after_grading`: the session's transaction so far only read (a `@manual_write` route); it ends and
     the writes take the write lock (`begin_write`) in a short transaction of their own.
     """
     if attempt.is_active:
-        _finish(session, attempt, raw, now=now or now_utc(), grace=grace, write_after_grading=write_after_grading)
+        _finish(
+            session, attempt, raw, now=now or now_utc(), grace=grace, write_after_grading=write_after_grading
+        )
     elif write_after_grading:
         session.commit()  # nothing to write: end the read transaction
     return attempt_result(session, attempt)
@@ -442,7 +444,9 @@ def _finish(
         core_db.begin_write(session)  # the claim decides a race, whatever was read before
     store = progress_service.session_store(session, attempt.tenant_id)
     with store.writing() as db:
-        row = submission.AttemptRow(**{f: getattr(attempt, f) for f in submission.AttemptRow.__dataclass_fields__})
+        row = submission.AttemptRow(
+            **{f: getattr(attempt, f) for f in submission.AttemptRow.__dataclass_fields__}
+        )
         submission.finish_in(db, store, row, raw, grace=grace, now=now)
     session.refresh(attempt)
 

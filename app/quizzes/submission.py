@@ -31,10 +31,10 @@ from app.progress.models import Enrolment
 from app.quizzes.bank import Question
 from app.quizzes.grading import GradeResult, clean_answers, grade, question_from_json
 from app.quizzes.models import SUBMITTED, TIMED_OUT, QuizAttempt
-from app.tenancy.statements import TENANT, TenantConnection, scoped
+from app.tenancy.statements import TENANT, TenantConnection, scoped, table_of
 
 _USER_ID = ACCOUNT_COLUMNS[0]
-_ATTEMPT, _ENROLMENT, _CERTIFICATE = QuizAttempt.__table__, Enrolment.__table__, Certificate.__table__
+_ATTEMPT, _ENROLMENT, _CERTIFICATE = table_of(QuizAttempt), table_of(Enrolment), table_of(Certificate)
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class AttemptRow:
 
     @classmethod
     def of(cls, row: Any, prefix: str = "") -> AttemptRow:
-        mapping = row._mapping  # noqa: SLF001 - SQLAlchemy's documented row mapping
+        mapping = row._mapping
         return cls(**{name: mapping[prefix + name] for name in _ATTEMPT_FIELDS})
 
 
@@ -109,14 +109,20 @@ _SUBMISSION_STATE = scoped(
                 _ATTEMPT.c.user_id == _USER_ID,
             ),
         )
-        .outerjoin(_ENROLMENT, and_(_ENROLMENT.c.tenant_id == TENANT, _ENROLMENT.c.id == _ATTEMPT.c.enrolment_id))
+        .outerjoin(
+            _ENROLMENT, and_(_ENROLMENT.c.tenant_id == TENANT, _ENROLMENT.c.id == _ATTEMPT.c.enrolment_id)
+        )
     )
-    .where(ACCOUNT_COLUMNS[0].table.c.tenant_id == TENANT, _USER_ID == bindparam("user"))
+    .where(ACCOUNT_COLUMNS[0].table.c.tenant_id == TENANT, bindparam("user") == _USER_ID)
 )
 # Only the request whose UPDATE matches the still-active row grades the attempt.
 _CLAIM = scoped(
     update(_ATTEMPT)
-    .where(_ATTEMPT.c.tenant_id == TENANT, _ATTEMPT.c.id == bindparam("attempt"), _ATTEMPT.c.submitted_at.is_(None))
+    .where(
+        _ATTEMPT.c.tenant_id == TENANT,
+        _ATTEMPT.c.id == bindparam("attempt"),
+        _ATTEMPT.c.submitted_at.is_(None),
+    )
     .values(
         answers=bindparam("answers", type_=_ATTEMPT.c.answers.type),
         status=bindparam("status"),
@@ -128,7 +134,9 @@ _CLAIM = scoped(
     )
     .returning(_ATTEMPT.c.id)
 )
-_ATTEMPT_ROW = scoped(select(*_ATTEMPT.c).where(_ATTEMPT.c.tenant_id == TENANT, _ATTEMPT.c.id == bindparam("attempt")))
+_ATTEMPT_ROW = scoped(
+    select(*_ATTEMPT.c).where(_ATTEMPT.c.tenant_id == TENANT, _ATTEMPT.c.id == bindparam("attempt"))
+)
 _CODE_OF = scoped(
     select(_CERTIFICATE.c.code).where(
         _CERTIFICATE.c.tenant_id == TENANT, _CERTIFICATE.c.enrolment_id == bindparam("enrolment")
@@ -145,7 +153,11 @@ def questions_of(attempt: AttemptRow) -> list[Question]:
 
 
 def how_it_ends(
-    attempt: AttemptRow, raw: Mapping[str, Any] | None, pass_percent: float, now: dt.datetime, grace: dt.timedelta
+    attempt: AttemptRow,
+    raw: Mapping[str, Any] | None,
+    pass_percent: float,
+    now: dt.datetime,
+    grace: dt.timedelta,
 ) -> Finish:
     """Grade an active attempt as the time rules say (in memory: nothing is written here)."""
     questions = questions_of(attempt)
@@ -208,6 +220,7 @@ def submit(
     with store.reading() as db:
         row = db.first(_SUBMISSION_STATE, user=claims.user_id, attempt=attempt_id)
     learning.signed_in(row, claims)
+    assert row is not None
     if row.a_id is None or row.e_id is None:
         raise NotFound(N_("Attempt not found."), code="attempt_not_found")
     attempt, enrolment = AttemptRow.of(row, "a_"), Progress.of(row, "e_")
@@ -219,7 +232,11 @@ def submit(
         graded = record(db, attempt, finish, enrolment, plan, now)
         if not graded:  # another request graded it first: its result stands
             attempt = AttemptRow.of(db.first(_ATTEMPT_ROW, attempt=attempt.id))
-        code = db.scalar(_CODE_OF, enrolment=enrolment.id) if (graded and finish.result.passed) else row.certificate_code
+        code = (
+            db.scalar(_CODE_OF, enrolment=enrolment.id)
+            if (graded and finish.result.passed)
+            else row.certificate_code
+        )
     if not graded:
         return _stored(attempt, code)
     result = finish.result
@@ -236,8 +253,15 @@ def _stored(attempt: AttemptRow, code: str | None) -> AttemptResult:
     )
 
 
-def finish_in(db: TenantConnection, store: Store, attempt: AttemptRow, raw: Mapping[str, Any] | None, *,
-              grace: dt.timedelta, now: dt.datetime) -> bool:
+def finish_in(
+    db: TenantConnection,
+    store: Store,
+    attempt: AttemptRow,
+    raw: Mapping[str, Any] | None,
+    *,
+    grace: dt.timedelta,
+    now: dt.datetime,
+) -> bool:
     """Grade an active attempt inside the caller's write transaction (the ORM service's entry)."""
     enrolment = learning.enrolment_row(db, attempt.enrolment_id)
     if enrolment is None:

@@ -18,7 +18,9 @@ from app.tenancy.scoping import bind_tenant
 T = TypeVar("T")
 
 
-async def request_portal(request: Request, session: Session | None = None) -> tuple[TenantContext, int | None]:
+async def request_portal(
+    request: Request, session: Session | None = None
+) -> tuple[TenantContext, int | None]:
     """The portal the request's Host names and the national portal's id; `NotFound` for no portal.
 
     Async: a cached portal costs no thread hop; only a cache miss reads the database, in a worker thread

@@ -36,7 +36,8 @@ def enable_statements(table: str, *, shared_read: bool = False) -> list[str]:
     sql = [
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
         f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
-        f"CREATE POLICY tenant_isolation ON {table} USING ({_OWN} OR {_CROSS}) WITH CHECK ({_OWN} OR {_CROSS})",
+        f"CREATE POLICY tenant_isolation ON {table}"
+        f" USING ({_OWN} OR {_CROSS}) WITH CHECK ({_OWN} OR {_CROSS})",
     ]
     if shared_read:
         sql.append(f"CREATE POLICY national_read ON {table} FOR SELECT USING ({_NATIONAL})")
@@ -55,7 +56,8 @@ def disable_statements(table: str, *, shared_read: bool = False) -> list[str]:
 
 
 _SET = text(
-    "SELECT set_config('app.tenant_id', :tenant, true), set_config('app.national_tenant_id', :national, true),"
+    "SELECT set_config('app.tenant_id', :tenant, true),"
+    " set_config('app.national_tenant_id', :national, true),"
     " set_config('app.cross_tenant', :cross, true)"
 )
 

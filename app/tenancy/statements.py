@@ -1,9 +1,9 @@
-"""Core statements on tenant-owned tables, scoped to one tenant by their structure, and the one way to run them.
+"""Core statements on tenant-owned tables, scoped to one tenant by their structure; the one way to run them.
 
 The ORM scopes every statement a session runs (`app/tenancy/scoping.py`). The learning path (lesson reads,
-completions, quiz submissions) runs a few fixed SQLAlchemy Core statements instead, built once at import against
-the same models, because the ORM costs it more than the database does. They are held to the same rule, checked
-on the statement's expression tree (never on its text, which `OR tenant_id = :tenant` would pass):
+completions, quiz submissions) runs a few fixed SQLAlchemy Core statements instead, built once at import
+against the same models, because the ORM costs it more than the database does. They are held to the same rule,
+checked on the statement's expression tree (never on its text, which `OR tenant_id = :tenant` would pass):
 
 - every tenant-owned table (or alias of one) that a SELECT, UPDATE or DELETE reads must be filtered by a
   top-level `AND` term `<table>.tenant_id = :tenant` of its WHERE clause, or of the ON clause of the join
@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Integer, bindparam
+from sqlalchemy import Connection, Integer, Table, bindparam
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.dml import Delete, Insert, Update
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList, ColumnElement
@@ -41,6 +41,11 @@ from sqlalchemy.sql.selectable import (
 TENANT_PARAM = "tenant"
 # The one parameter the tenant filters of scoped statements compare with.
 TENANT = bindparam(TENANT_PARAM, type_=Integer)
+
+
+def table_of(model: type[Any]) -> Table:
+    """A model's table, for Core statements."""
+    return cast(Table, model.__table__)
 
 
 class UnscopedStatement(ValueError):

@@ -87,14 +87,38 @@ def test_redis_cache_is_shared_between_workers(redis_client: Any, prefix: str) -
     }
     assert loads == ["a"]
     # An edit on worker A bumps the version for worker B at once (no waiting for a TTL).
+    before = worker_a.version(CONTENT)
     worker_a.bump(CONTENT)
-    assert worker_b.version(CONTENT) == worker_a.version(CONTENT) == 1
+    version = worker_b.version(CONTENT)
+    assert version == worker_a.version(CONTENT) != before
     assert cached(worker_b, CONTENT, "lesson:1", lambda: {"title": "Bài 1 (sửa)"}, 60) == {
         "title": "Bài 1 (sửa)"
     }
     # Values are JSON in Redis, never pickles.
-    raw = redis_client.get(prefix + "content:1:lesson:1")
+    raw = redis_client.get(f"{prefix}content:{version}:lesson:1")
     assert raw.decode() == '{"title": "Bài 1 (sửa)"}'
+
+
+def test_versions_never_come_back_after_a_redis_restart(redis_client: Any, prefix: str) -> None:
+    """Redis keeps nothing on disk: a restart loses the versions. The next version must be one no worker has
+    seen, or a worker would serve what it kept (copies, assembled pages) under the old one."""
+    worker = RedisCache(redis_client, prefix=prefix)
+    seen = {worker.version(CONTENT)}
+    cached(worker, CONTENT, "lesson:1", lambda: {"title": "trước"}, 60)
+    for _ in range(3):
+        worker.bump(CONTENT)
+        seen.add(worker.version(CONTENT))
+    for key in redis_client.scan_iter(prefix + "*"):  # what a restart does
+        redis_client.delete(key)
+    after = worker.version(CONTENT)
+    assert after is not None and after not in seen
+    assert cached(worker, CONTENT, "lesson:1", lambda: {"title": "sau"}, 60) == {"title": "sau"}
+    assert worker.version(CONTENT) == after  # stable until the next change
+
+
+def test_memory_caches_never_share_a_version() -> None:
+    """A new app's cache (and each test's) starts a version space of its own."""
+    assert MemoryCache().version(CONTENT) != MemoryCache().version(CONTENT)
 
 
 def test_redis_down_means_the_database_answers() -> None:
