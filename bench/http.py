@@ -250,6 +250,111 @@ def check_quiz_rows(url: str, ds: dataset.Dataset, warm: dict[str, float], run: 
     )
 
 
+# The learning path's mechanisms (docs/performance.md): each can be switched off to measure what it buys.
+MECHANISMS = ("FAST_DISPATCH", "ASSEMBLE_PAGES", "BUFFER_LESSON_VISITS", "DB_ASYNC")
+ABLATION_ENDPOINTS = ("lesson page", "lesson api", "lesson complete", "quiz submit")
+
+
+def configurations(db: str, ablation: bool) -> list[tuple[str, dict[str, str]]]:
+    """(name, settings) to measure: as configured; or, for the ablation, every mechanism on, each one off
+    alone, and none (DB_ASYNC only means something on PostgreSQL)."""
+    if not ablation:
+        return [("as configured", {})]
+    names = [m for m in MECHANISMS if db == "postgres" or m != "DB_ASYNC"]
+    every = {m: "true" for m in names}
+    return [
+        ("all", every),
+        *[(f"no {m.lower()}", {**every, m: "false"}) for m in names],
+        ("none", {m: "false" for m in names}),
+    ]
+
+
+@dataclass
+class Run:
+    """One configuration's results, and where the next run starts taking quiz attempts."""
+
+    results: list[tuple[Endpoint, dict[str, float]]]
+    quiz_check: str | None
+    log_tail: list[str]
+    quiz_base: int
+
+
+def measure(
+    args: argparse.Namespace,
+    ds: dataset.Dataset,
+    url: str,
+    env: dict[str, str],
+    endpoints: list[Endpoint],
+    tmp: Path,
+    quiz_base: int,
+) -> Run:
+    port = free_port()
+    results: list[tuple[Endpoint, dict[str, float]]] = []
+    quiz_check: str | None = None
+    with server(env, args.workers, port, tmp / "server.log"):
+        for ep in endpoints:
+            script = tmp / "bench.lua"
+            conns = ep.connections or args.connections
+            if ep.users == "quiz":
+                check_deadline(ds, args.duration)
+            write_lua(script, ep, ds, threads=args.threads, base=quiz_base)
+            warm = run_wrk(port, script, duration=2, connections=conns, threads=args.threads)
+            # The measured run takes the attempts the warm-up left (a new Lua state counts from `base`).
+            write_lua(script, ep, ds, threads=args.threads, base=int(warm["next_base"]))
+            r = run_wrk(port, script, duration=args.duration, connections=conns, threads=args.threads)
+            r["connections"] = conns
+            results.append((ep, r))
+            print(f"  {ep.name:28} {r['rps']:9.0f} req/s", flush=True)
+            if ep.users == "quiz":
+                quiz_check = check_quiz_rows(url, ds, warm, r)
+                quiz_base = int(r["next_base"])
+    log_tail = (tmp / "server.log").read_text(errors="replace").splitlines()[-5:]
+    return Run(results, quiz_check, log_tail, quiz_base)
+
+
+def report(args: argparse.Namespace, name: str, run: Run) -> None:
+    ceiling = run.results[0][1]["rps"]
+    print()
+    print(
+        f"[{name}] db={args.db} workers={args.workers} redis={'on' if args.redis else 'off'} "
+        f"connections={args.connections} duration={args.duration}s cores={os.cpu_count()}"
+    )
+    print(f"{'endpoint':30} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7} {'conns':>5} {'errors':>7}")
+    for ep, r in run.results:
+        errors = int(r["non2xx3xx"] + r["socket_errors"])
+        print(
+            f"{ep.name:30} {r['rps']:9.0f} {r['p50_us'] / 1000:8.1f} {r['p99_us'] / 1000:8.1f} "
+            f"{r['rps'] / ceiling:7.1%} {int(r['connections']):5d} {errors:7d}"
+        )
+    if run.quiz_check:
+        print(run.quiz_check)
+    if any(r["non2xx3xx"] for _, r in run.results):
+        print("server log tail:", *run.log_tail, sep="\n  ")
+
+
+def ablation_table(runs: list[tuple[str, Run]]) -> None:
+    """Ratio to the same run's ceiling, per endpoint and configuration."""
+    print()
+    print("ablation: ratio to each run's own ceiling (req/s in brackets)")
+    names = [name for name, _ in runs]
+    print(f"{'endpoint':24}" + "".join(f"{n:>26}" for n in names))
+    for i, (ep, _) in enumerate(runs[0][1].results[1:], start=1):
+        cells = []
+        for _, run in runs:
+            ceiling = run.results[0][1]["rps"]
+            r = run.results[i][1]
+            cells.append(f"{r['rps'] / ceiling:7.1%} ({r['rps']:6.0f})")
+        print(f"{ep.name:24}" + "".join(f"{c:>26}" for c in cells))
+
+
+def select_endpoints(args: argparse.Namespace) -> list[Endpoint]:
+    only = args.only or (",".join(ABLATION_ENDPOINTS) if args.ablation else "")
+    if not only:
+        return ENDPOINTS
+    wanted = [w.strip().lower() for w in only.split(",") if w.strip()]
+    return [ENDPOINTS[0]] + [e for e in ENDPOINTS[1:] if any(e.name.lower().startswith(w) for w in wanted)]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
@@ -263,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=2000,
         help="readers and writers per province: enough that writers do not run out of lessons to complete "
-        "(a writer finishes a course after a few; the course's last lesson takes the general path)",
+        "(a writer finishes a course after a few)",
     )
     p.add_argument(
         "--quiz-takers",
@@ -273,16 +378,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--only", default="", help="comma-separated name prefixes (the ceiling always runs)")
     p.add_argument("--redis", action="store_true", help=f"set REDIS_URL={REDIS_URL} (shared caches)")
+    p.add_argument(
+        "--ablation",
+        action="store_true",
+        help="measure with every mechanism, each one off alone, and none (" + ", ".join(MECHANISMS) + ")",
+    )
     p.add_argument("--json", type=Path, help="also write the results here")
     args = p.parse_args(argv)
 
     secret = secrets.token_urlsafe(48)
-    endpoints = ENDPOINTS
-    if args.only:
-        wanted = [w.strip().lower() for w in args.only.split(",") if w.strip()]
-        endpoints = [ENDPOINTS[0]] + [
-            e for e in ENDPOINTS[1:] if any(e.name.lower().startswith(w) for w in wanted)
-        ]
+    endpoints = select_endpoints(args)
+    configs = configurations(args.db, args.ablation)
+    runs: list[tuple[str, Run]] = []
     with tempfile.TemporaryDirectory(prefix="onetouch-bench-") as d, database(args.db, Path(d)) as url:
         tmp = Path(d)
         t0 = time.perf_counter()
@@ -291,52 +398,33 @@ def main(argv: list[str] | None = None) -> int:
             url, secret_key=secret, learners=args.learners, bench_users=args.bench_users, quiz_takers=takers
         )
         print(f"dataset: {ds.counts} in {time.perf_counter() - t0:.1f} s", flush=True)
-        port = free_port()
-        env = server_env(url, secret, tmp, args.redis)
-        results: list[tuple[Endpoint, dict[str, float]]] = []
-        quiz_check: str | None = None
-        with server(env, args.workers, port, tmp / "server.log"):
-            for ep in endpoints:
-                script = tmp / "bench.lua"
-                conns = ep.connections or args.connections
-                if ep.users == "quiz":
-                    check_deadline(ds, args.duration)
-                write_lua(script, ep, ds, threads=args.threads)
-                warm = run_wrk(port, script, duration=2, connections=conns, threads=args.threads)
-                # The measured run takes the attempts the warm-up left (a new Lua state counts from `base`).
-                write_lua(script, ep, ds, threads=args.threads, base=int(warm["next_base"]))
-                r = run_wrk(port, script, duration=args.duration, connections=conns, threads=args.threads)
-                r["connections"] = conns
-                results.append((ep, r))
-                print(f"  {ep.name:28} {r['rps']:9.0f} req/s", flush=True)
-                if ep.users == "quiz":
-                    quiz_check = check_quiz_rows(url, ds, warm, r)
-        log_tail = (tmp / "server.log").read_text(errors="replace").splitlines()[-5:]
-    ceiling = results[0][1]["rps"]
-    print()
-    print(
-        f"db={args.db} workers={args.workers} redis={'on' if args.redis else 'off'} "
-        f"connections={args.connections} duration={args.duration}s cores={os.cpu_count()}"
-    )
-    print(f"{'endpoint':30} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7} {'conns':>5} {'errors':>7}")
-    for ep, r in results:
-        errors = int(r["non2xx3xx"] + r["socket_errors"])
-        print(
-            f"{ep.name:30} {r['rps']:9.0f} {r['p50_us'] / 1000:8.1f} {r['p99_us'] / 1000:8.1f} "
-            f"{r['rps'] / ceiling:7.1%} {int(r['connections']):5d} {errors:7d}"
-        )
-    if quiz_check:
-        print(quiz_check)
-    if any(r["non2xx3xx"] for _, r in results):
-        print("server log tail:", *log_tail, sep="\n  ")
+        quiz_base = 0
+        for name, overrides in configs:
+            print(f"[{name}] {overrides or ''}", flush=True)
+            env = server_env(url, secret, tmp, args.redis, overrides)
+            run = measure(args, ds, url, env, endpoints, tmp, quiz_base)
+            quiz_base = run.quiz_base
+            runs.append((name, run))
+    for name, run in runs:
+        report(args, name, run)
+    if args.ablation:
+        ablation_table(runs)
     if args.json:
         args.json.write_text(
             json.dumps(
                 {
                     "db": args.db,
                     "workers": args.workers,
-                    "ceiling_rps": ceiling,
-                    "results": [{"endpoint": ep.name, **r, "ratio": r["rps"] / ceiling} for ep, r in results],
+                    "runs": {
+                        name: {
+                            "ceiling_rps": run.results[0][1]["rps"],
+                            "results": [
+                                {"endpoint": ep.name, **r, "ratio": r["rps"] / run.results[0][1]["rps"]}
+                                for ep, r in run.results
+                            ],
+                        }
+                        for name, run in runs
+                    },
                 },
                 indent=2,
             )

@@ -152,7 +152,7 @@ def test_the_fast_dispatch_answers_what_the_routes_answer(
     assert statuses == [200, 200, 200, 200, 200, 404, 404, 401, 303, 401, 403, 404, 422, 422], statuses
 
 
-def test_an_assembled_lesson_page_is_the_rendered_page(world: World, app, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_assembled_lesson_page_is_the_rendered_page(world: World, app, settings) -> None:  # type: ignore[no-untyped-def]
     page = Browser(app, "haiphong")
     page.login_page("learner")
     assert page.post(
@@ -163,8 +163,11 @@ def test_an_assembled_lesson_page_is_the_rendered_page(world: World, app, settin
     assembled_first = page.get(f"/lessons/{second}").text  # renders the shared part and keeps it
     assembled = page.get(f"/lessons/{second}").text  # assembled from the kept part
     assert len(app.state.page_cache) >= 1
-    monkeypatch.setattr(app.state, "settings", settings.model_copy(update={"assemble_pages": False}))
-    rendered = page.get(f"/lessons/{second}").text
+    app.state.settings = settings.model_copy(update={"assemble_pages": False})
+    try:
+        rendered = page.get(f"/lessons/{second}").text
+    finally:
+        app.state.settings = settings
     assert assembled == rendered == assembled_first
     assert "assembled" not in rendered  # no mark left behind
 
