@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import String, and_, bindparam, case, cast, func, insert, select, update
+from sqlalchemy import Text, and_, bindparam, case, cast, func, insert, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -253,12 +253,6 @@ def _cached_or_missing(store: Store, key: str, load: Callable[[], dict[str, Any]
 
 # --- Statements -------------------------------------------------------------------------------------------
 
-_DONE = (
-    select(func.aggregate_strings(cast(_PROGRESS.c.lesson_id, String), ","))
-    .where(_PROGRESS.c.tenant_id == TENANT, _PROGRESS.c.enrolment_id == _ENROLMENT.c.id)
-    .scalar_subquery()
-)
-# The account, its enrolment in the course and the lessons it completed: one round trip per request.
 # What a request needs of the signed-in account: read with what the request is about.
 ACCOUNT_COLUMNS = (
     _USER.c.id,
@@ -267,23 +261,38 @@ ACCOUNT_COLUMNS = (
     _USER.c.token_version,
     _USER.c.must_change_password,
 )
-_LEARNER_STATE = scoped(
-    select(
-        *ACCOUNT_COLUMNS,
-        *ENROLMENT_COLUMNS,
-        _DONE.label("done"),
+
+
+def _learner_state(aggregate: Any) -> Any:
+    """The account, its enrolment in the course and the lessons it completed: one round trip per request.
+    The completed lessons come aggregated into one string, with the dialect's own aggregate."""
+    done = (
+        select(aggregate)
+        .where(_PROGRESS.c.tenant_id == TENANT, _PROGRESS.c.enrolment_id == _ENROLMENT.c.id)
+        .scalar_subquery()
     )
-    .select_from(
-        _USER.outerjoin(
-            _ENROLMENT,
-            and_(
-                _ENROLMENT.c.tenant_id == TENANT,
-                _ENROLMENT.c.user_id == _USER.c.id,
-                _ENROLMENT.c.course_id == bindparam("course"),
-            ),
+    return (
+        select(*ACCOUNT_COLUMNS, *ENROLMENT_COLUMNS, done.label("done"))
+        .select_from(
+            _USER.outerjoin(
+                _ENROLMENT,
+                and_(
+                    _ENROLMENT.c.tenant_id == TENANT,
+                    _ENROLMENT.c.user_id == _USER.c.id,
+                    _ENROLMENT.c.course_id == bindparam("course"),
+                ),
+            )
         )
+        .where(_USER.c.tenant_id == TENANT, _USER.c.id == bindparam("user"))
     )
-    .where(_USER.c.tenant_id == TENANT, _USER.c.id == bindparam("user"))
+
+
+_SEPARATOR = literal_column("','")
+_LEARNER_STATE = scoped(
+    {
+        "sqlite": _learner_state(func.group_concat(_PROGRESS.c.lesson_id, _SEPARATOR)),
+        "postgresql": _learner_state(func.string_agg(cast(_PROGRESS.c.lesson_id, Text), _SEPARATOR)),
+    }
 )
 _ENROLMENT_ROW = scoped(
     select(*_ENROLMENT.c).where(_ENROLMENT.c.tenant_id == TENANT, _ENROLMENT.c.id == bindparam("enrolment"))
