@@ -324,6 +324,7 @@ def _progress_insert(dialect_insert: Any) -> Any:
             completed_at=bindparam("now"),
         )
         .on_conflict_do_nothing()
+        .returning(_PROGRESS.c.id)
     )
 
 
@@ -612,7 +613,8 @@ def record_completion(
     call counted the lesson (False: it was already complete)."""
     if lesson_.id not in {x.id for x in plan.outline.lessons}:
         raise NotFound(N_("Lesson not found."), code="lesson_not_found")
-    counted = db.run(_INSERT_PROGRESS, enrolment=enrolment.id, lesson=lesson_.id, now=now) == 1
+    # A row comes back only when this call inserted it (the unique row decides, whatever the concurrency).
+    counted = db.first(_INSERT_PROGRESS, enrolment=enrolment.id, lesson=lesson_.id, now=now) is not None
     enrolment = _start(db, enrolment, now)
     statement = _COUNT_LESSON if counted and lesson_.required else _MOVE
     enrolment = _progress(db.first(statement, enrolment=enrolment.id, lesson=lesson_.id)) or enrolment

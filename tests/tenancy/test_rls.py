@@ -40,6 +40,7 @@ def ordinary(connection: Connection) -> Iterator[Connection]:
             text("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO onetouch_rls_probe")
         )
         connection.execute(text("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO onetouch_rls_probe"))
+        connection.execute(text("GRANT USAGE ON SCHEMA public TO onetouch_rls_probe"))
         connection.execute(text("SET LOCAL ROLE onetouch_rls_probe"))
     yield connection
     if superuser:
