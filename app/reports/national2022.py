@@ -32,7 +32,7 @@ from app.catalog.models import Course, Lesson
 from app.reports import counters
 from app.tenancy import service as tenants
 from app.tenancy.models import NATIONAL_SLUG
-from app.tenancy.scoping import bind_tenant, unbind_tenant
+from app.tenancy.scoping import bind_tenant, cross_tenant, unbind_tenant
 
 DATA_DIR = Path(__file__).parent / "data"
 MINISTRIES_SLUG = "bonganh"
@@ -263,6 +263,20 @@ def generate(session: Session, *, scale: float = 1.0, lesson_progress: bool = Fa
     """
     slugs = _ensure_tenants(session)
     courses = _ensure_courses(session, slugs[NATIONAL_SLUG])
+    # Every tenant's rows, by Core SQL that names its tenants itself: declared as cross-tenant work (also to
+    # PostgreSQL's row-level security, app/tenancy/rls.py).
+    with cross_tenant(session):
+        return _generate_rows(session, slugs, courses, scale=scale, lesson_progress=lesson_progress)
+
+
+def _generate_rows(
+    session: Session,
+    slugs: dict[str, int],
+    courses: list[tuple[int, list[int]]],
+    *,
+    scale: float,
+    lesson_progress: bool,
+) -> dict[str, int]:
     conn = session.connection()
     existing = set(
         conn.execute(

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core.i18n import VN_TZ
 from app.reports.models import VisitDay
 from app.tenancy.models import Tenant
+from app.tenancy.scoping import cross_tenant
 
 log = logging.getLogger("onetouch.visits")
 
@@ -66,7 +67,8 @@ class VisitCounter:
         if not counts:
             return 0
         try:
-            with session_factory() as session:
+            # One statement for every portal's counts: cross-tenant work, declared so (row-level security).
+            with session_factory() as session, cross_tenant(session):
                 conn = session.connection()
                 # A portal removed since the views were counted has nowhere to keep them: drop its counts
                 # rather than fail the whole batch on its foreign key forever.
