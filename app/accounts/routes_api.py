@@ -26,6 +26,7 @@ from app.audit import service as audit
 from app.core.db import begin_write
 from app.core.deps import AppSettings, DbSession, client_address, manual_write
 from app.core.errors import N_, DomainError, Forbidden
+from app.core.numbers import MAX_ID
 from app.core.security import create_access_token
 from app.core.settings import Settings
 from app.tenancy.deps import CurrentTenant
@@ -148,7 +149,7 @@ def list_users(
     admin: ApiAdmin,
     q: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> UserList:
     users, total = service.list_users(session, q=q, limit=limit, offset=offset)
     return UserList(items=[UserRead.model_validate(u) for u in users], total=total)

@@ -13,6 +13,7 @@ from app.accounts.routes_api import issue_token, sign_in
 from app.core import i18n
 from app.core.deps import AppSettings, DbSession, client_address, manual_write
 from app.core.errors import N_, DomainError, Invalid, NotFound
+from app.core.numbers import parse_int
 from app.core.settings import Settings
 from app.core.web import AUTH_COOKIE, LANG_COOKIE, html_router, redirect, render, request_language
 from app.tenancy.deps import CurrentTenant
@@ -190,7 +191,8 @@ def register_submit(
         raise NotFound(N_("Page not found."), code="no_self_registration")
     form = {"full_name": full_name, "contact": contact, "unit_id": unit_id}
     try:
-        if unit_id and not unit_id.isdigit():
+        unit = parse_int(unit_id, minimum=1) if unit_id else None
+        if unit_id and unit is None:
             raise Invalid(N_("Choose your commune or ward from the list."), code="unit")
         if password != confirm_password:
             raise Invalid(N_("The two passwords do not match."), code="password")
@@ -201,7 +203,7 @@ def register_submit(
             password=password,
             password_min_length=settings.password_min_length,
             client_address=client_address(request),
-            unit_id=int(unit_id) if unit_id else None,
+            unit_id=unit,
         )
     except DomainError as exc:
         return render(

@@ -12,6 +12,7 @@ from app.catalog.models import Course, Lesson
 from app.catalog.schemas import CourseList, CourseListItem, CourseRead, LessonRead, LessonSummary, ModuleRead
 from app.catalog.service import CourseCard, LessonSnapshot
 from app.core.deps import DbSession
+from app.core.numbers import MAX_ID
 from app.progress.hot import HotView
 from app.progress.reading import ReadingView, open_lesson_for_reading
 from app.quizzes import service as quizzes_service
@@ -72,7 +73,7 @@ def list_courses(
     q: Annotated[str | None, Query(max_length=200)] = None,
     target_group: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = API_PAGE_SIZE,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> CourseList:
     """Published courses of this portal's catalog: its own and the national ones."""
     settings = request.app.state.settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import File, Form, Request, UploadFile
+from fastapi import File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from app.accounts.constants import TARGET_GROUPS
@@ -35,7 +35,7 @@ def catalog(
     user: OptionalPageUser,
     q: str = "",
     group: str = "",
-    page: int = 1,
+    page: Annotated[int, Query(le=10_000)] = 1,
 ) -> Response:
     page = max(1, page)
     courses, total = service.list_courses(
@@ -300,28 +300,31 @@ def author_lesson_save(
 ) -> Response:
     lesson = service.get_lesson_for_edit(session, user, lesson_id)
     try:
-        service.update_lesson(
-            session,
-            lesson,
-            title=title,
-            kind=kind,
-            body_md=body_md,
-            required=bool(required),
-            duration_minutes=int(duration_minutes) if duration_minutes.isdigit() else None,
-            video_link=video_link,
-            quiz_slug=quiz_slug,
-        )
-        if upload is not None and upload.filename:
-            service.attach_upload(
+        # One save: a refused file leaves the title and text as they were too (nothing half-saved).
+        with session.begin_nested():
+            service.update_lesson(
                 session,
-                storage,
                 lesson,
-                upload.file,
-                filename=upload.filename,
-                max_bytes=max_upload_bytes(request),
-                user=user,
+                title=title,
+                kind=kind,
+                body_md=body_md,
+                required=bool(required),
+                duration_minutes=service.clean_duration(duration_minutes),
+                video_link=video_link,
+                quiz_slug=quiz_slug,
             )
+            if upload is not None and upload.filename:
+                service.attach_upload(
+                    session,
+                    storage,
+                    lesson,
+                    upload.file,
+                    filename=upload.filename,
+                    max_bytes=max_upload_bytes(request),
+                    user=user,
+                )
     except DomainError as exc:
+        lesson = service.get_lesson_for_edit(session, user, lesson_id)
         return _lesson_editor(
             request, session, lesson, error=error_text(request, exc), status_code=exc.status_code
         )

@@ -19,6 +19,7 @@ from app.cohorts.schemas import (
     RosterEntry,
 )
 from app.core.deps import DbSession
+from app.core.numbers import MAX_ID
 from app.units import service as units_service
 
 router = APIRouter(prefix="/api/v1/cohorts", tags=["cohorts"])
@@ -41,7 +42,7 @@ def list_cohorts(
     session: DbSession,
     staff: ApiStaff,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> CohortList:
     cohorts, total = service.list_cohorts(session, limit=limit, offset=offset)
     return CohortList(items=[cohort_read(c) for c in cohorts], total=total)

@@ -13,6 +13,7 @@ from app.catalog import service as catalog_service
 from app.catalog.constants import LESSON_KIND_LABELS
 from app.cohorts import service as cohorts_service
 from app.core.deps import DbSession, manual_write
+from app.core.numbers import parse_int
 from app.core.web import html_router, is_htmx, redirect, render
 from app.progress import service
 from app.progress.hot import HotView
@@ -36,7 +37,8 @@ def enrol(
     cohort_id: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
     course = catalog_service.get_course(session, slug, user)
-    cohort = cohorts_service.get_cohort(session, int(cohort_id)) if cohort_id.isdigit() else None
+    chosen = parse_int(cohort_id, minimum=1)
+    cohort = cohorts_service.get_cohort(session, chosen) if chosen is not None else None
     service.enrol(session, user, course, cohort=cohort)
     return redirect(request, f"/courses/{course.slug}/continue")
 

@@ -29,6 +29,7 @@ from app.quizzes.constants import (
     OPTION_IDS,
     QUESTION_ID_PATTERN,
     QUESTION_KINDS,
+    SETTING_MAXIMUM,
     TRUE_OPTION_ID,
     TRUE_TEXT,
     QuestionKind,
@@ -101,8 +102,17 @@ def true_false_options(answer: bool) -> tuple[Option, ...]:
     )
 
 
-def letter_options(items: Sequence[tuple[str, bool]]) -> tuple[Option, ...]:
-    """Options with ids `a`, `b`, `c`… in the order given."""
+def letter_options(
+    items: Sequence[tuple[str, bool]], *, question: str = "?", line: int | str = "?"
+) -> tuple[Option, ...]:
+    """Options with ids `a`, `b`, `c`… in the order given (at most one per letter)."""
+    if len(items) > MAX_OPTIONS:
+        raise Invalid(
+            N_("Question {question} (line {line}): a question has at most {max} options."),
+            max=MAX_OPTIONS,
+            question=question,
+            line=line,
+        )
     return tuple(Option(OPTION_IDS[i], text, correct) for i, (text, correct) in enumerate(items))
 
 
@@ -290,12 +300,13 @@ def _bool(value: Any, *, line: int, key: str) -> bool:
 def _positive_int_or_none(value: Any, *, line: int, key: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= SETTING_MAXIMUM[key]:
         raise Invalid(
-            N_("Line {line}: {key} must be a whole number of at least 1, or left out."),
+            N_("Line {line}: {key} must be a whole number from 1 to {max}, or left out."),
             code="quiz_number",
             line=line,
             key=key,
+            max=SETTING_MAXIMUM[key],
         )
     return value
 
@@ -407,7 +418,7 @@ def _parse_question(raw: Any, position: int, list_line: int) -> Question:
                 raw_option.get("correct", False), line=_line(raw_option, "correct"), key="correct"
             )
             items.append((option_text, correct))
-        options = letter_options(items)
+        options = letter_options(items, **where)
     elif kind == "true_false":
         answer = raw.get("answer")
         if not isinstance(answer, bool):

@@ -278,7 +278,7 @@ def _parse_block(start: int, lines: list[str], position: int) -> Question | None
         id=qid,
         kind=kind,
         text=question_text,
-        options=letter_options([(a.text, id(a) in right_ids) for a in answers]),
+        options=letter_options([(a.text, id(a) in right_ids) for a in answers], question=qid, line=start),
         explanation=general_feedback or _feedback(right),
         line=start,
     )

@@ -18,6 +18,7 @@ from app.core import i18n
 from app.core.db import begin_write
 from app.core.deps import AppSettings, DbSession, manual_write
 from app.core.errors import N_, DomainError, Invalid
+from app.core.numbers import MAX_DB_INTEGER, parse_int
 from app.core.web import html_router, redirect, render, request_language
 from app.progress import service as progress_service
 from app.quizzes import service
@@ -234,9 +235,10 @@ def _int_or_none(value: str) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
-    if not value.isdigit():
+    number = parse_int(value, minimum=0, maximum=MAX_DB_INTEGER)
+    if number is None:
         raise Invalid(N_("Limits are whole numbers of at least 1, or empty."), code="quiz_number")
-    return int(value)
+    return number
 
 
 @router.post("/author/quizzes/{quiz_id}/settings", name="quizzes:author_settings")
@@ -370,7 +372,7 @@ def _values_from_form(form: FormData) -> dict[str, Any]:
         "answer_true": text("answer") != "false",
         "answers": text("answers", 5000),
         "explanation": text("explanation"),
-        "points": int(points) if points.isdigit() else 0,
+        "points": parse_int(points) or 0,
     }
 
 

@@ -23,6 +23,7 @@ from app.catalog.models import Course
 from app.cohorts.models import Cohort, CohortTrainer
 from app.core.errors import N_, Forbidden, Invalid, NotFound
 from app.core.i18n import VN_TZ
+from app.core.numbers import parse_int
 from app.progress.models import Enrolment
 from app.reports.constants import (
     COVERAGE_KINDS,
@@ -387,7 +388,7 @@ def _drill_where(session: Session, stmt: Any, filters: Filters, group_by: str, k
     if group_by == "unit":
         if key == "none":
             return stmt.where(Enrolment.counted_unit_id == NO_ID)
-        unit_id = int(key.removeprefix("direct:")) if key.startswith("direct:") else _int(key)
+        unit_id = _int(key.removeprefix("direct:"))
         unit = session.get(Unit, unit_id)
         if unit is None:
             raise NotFound(N_("Unit not found."), code="unit_not_found")
@@ -404,10 +405,10 @@ def _drill_where(session: Session, stmt: Any, filters: Filters, group_by: str, k
 
 
 def _int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise Invalid(N_("Unknown figure."), code="key") from exc
+    number = parse_int(value)
+    if number is None:
+        raise Invalid(N_("Unknown figure."), code="key")
+    return number
 
 
 # National ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from app.accounts.deps import ApiAdmin, ApiStaff
 from app.audit import service as audit
 from app.core.deps import AppSettings, DbSession, client_address
+from app.core.numbers import MAX_ID
 from app.imports.deps import api_lang, read_upload
 from app.imports.schemas import ImportResultRead
 from app.tenancy.deps import CurrentTenant
@@ -26,7 +27,7 @@ def list_units(
     q: str | None = None,
     kind: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> UnitList:
     """The tenant's units in tree order (by materialised path)."""
     units, total = service.list_units(session, q=q, kind=kind, limit=limit, offset=offset)
