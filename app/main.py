@@ -144,15 +144,19 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DataError)
     @app.exception_handler(OverflowError)
     async def value_out_of_range(request: Request, exc: Exception) -> Response:
-        # An id or number past what the database column holds (`/cohorts/9223372036854775808`): SQLite's
-        # driver raises OverflowError, PostgreSQL a DataError. Bad input, not a server fault.
-        log.info("value out of range: %s", exc)
+        # A value the database column cannot hold: a number past its range (SQLite's driver raises
+        # OverflowError, PostgreSQL a DataError) or, on PostgreSQL, text it refuses. Bad input, not a server
+        # fault; the checks at the input edge (app.core.numbers, app.core.text) should have caught it first.
+        log.info("value the database refused: %s", exc)
+        message = (
+            N_("A number in the request is out of range.")
+            if isinstance(exc, OverflowError)
+            else N_("A value in the request is out of range or not allowed.")
+        )
         if is_api(request):
-            lang = api_language(request)
-            detail = i18n.translate(lang, N_("A number in the request is out of range."))
-            return problem(request, 422, "Invalid input", detail)
-        message = i18n.translate(request_language(request), N_("A number in the request is out of range."))
-        return error_page(request, 422, message)
+            detail = i18n.translate(api_language(request), message)
+            return problem(request, 422, "Invalid input", detail, code="out_of_range")
+        return error_page(request, 422, i18n.translate(request_language(request), message))
 
     # The database is unreachable or failed mid-request: refused or dropped connections (OperationalError,
     # also when the pool's pre-ping finds the server gone at checkout), a connection closed under us

@@ -31,7 +31,7 @@ from app.core.cache import CONTENT, Cache, cached
 from app.core.db import utcnow
 from app.core.errors import N_, Conflict, Forbidden, Invalid, NotFound
 from app.core.numbers import parse_int
-from app.core.text import fold, nfc
+from app.core.text import clean_text, fold, nfc
 from app.tenancy.scoping import bound_tenant_id, readable_tenant_ids
 
 STAFF_ROLES = (TRAINER, TENANT_ADMIN, NATIONAL_ADMIN)
@@ -625,7 +625,7 @@ def update_lesson(
     lesson.kind = kind
     lesson.required = required
     lesson.duration_minutes = duration_minutes if duration_minutes and duration_minutes > 0 else None
-    lesson.body_md = body_md.replace("\r\n", "\n")
+    lesson.body_md = clean_text(body_md)
     lesson.body_html = render_markdown(lesson.body_md)
     if new_embed:
         lesson.embed_url = new_embed

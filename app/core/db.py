@@ -15,6 +15,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from app.core.errors import N_, Invalid
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -81,17 +83,31 @@ def make_engine(
             connect_args={"check_same_thread": False, "timeout": 30},
         )
         _configure_sqlite(engine)
-        return engine
-    return create_engine(
-        url,
-        echo=echo,
-        pool_size=pool_size,
-        max_overflow=max_overflow,
-        pool_timeout=pool_timeout,
-        pool_pre_ping=True,
-        pool_recycle=1800,
-        connect_args={"connect_timeout": 5},
-    )
+    else:
+        engine = create_engine(
+            url,
+            echo=echo,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=pool_timeout,
+            pool_pre_ping=True,
+            pool_recycle=1800,
+            connect_args={"connect_timeout": 5},
+        )
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
+    return engine
+
+
+def _refuse_nul(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    """NUL is never stored (app/core/text.py): PostgreSQL refuses it in text anyway, with an error that said
+    "number out of range", and SQLite would keep it. Text parameters only; bytes (uploaded files) are data."""
+    rows = parameters if executemany else (parameters,)
+    for row in rows:
+        values = row.values() if isinstance(row, dict) else row if isinstance(row, (list, tuple)) else (row,)
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            raise Invalid(N_("The request contains a character that is not allowed (NUL)."), code="nul")
 
 
 def _configure_sqlite(engine: Engine) -> None:

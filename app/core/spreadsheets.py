@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.errors import N_, Invalid
+from app.core.text import printable
 
 _XLSX_MAGIC = b"PK\x03\x04"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -160,8 +161,13 @@ def estimate_rows(data: bytes) -> int:
 
 
 def safe_cell(value: Any) -> Any:
-    """Neutralise formulas: text starting with =, +, -, @ (or tab/CR) gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    """A cell a spreadsheet program opens safely, whatever was stored: invisible characters (which XLSX
+    cannot even hold) removed, and formulas neutralised: text starting with =, +, -, @ (or tab/CR) gets a
+    leading apostrophe."""
+    if not isinstance(value, str):
+        return value
+    value = printable(value)
+    if value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value
 

@@ -7,7 +7,6 @@ id that names the line and the question, so an author can fix a file from the er
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any, cast
 import yaml
 
 from app.core.errors import N_, Invalid
-from app.core.text import nfc
+from app.core.text import clean_text, nfc
 from app.quizzes.constants import (
     DEFAULT_PASS_PERCENT,
     DEFAULT_POINTS,
@@ -90,9 +89,9 @@ class QuizDefinition:
 
 
 def block_text(value: str) -> str:
-    """NFC, Unix line ends, trailing spaces dropped; keeps line breaks (question text may be Markdown)."""
-    value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
-    return "\n".join(line.rstrip() for line in value.split("\n")).strip()
+    """The text policy (app.core.text), trailing spaces dropped; keeps line breaks (question text may be
+    Markdown)."""
+    return "\n".join(line.rstrip() for line in clean_text(value).split("\n")).strip()
 
 
 def true_false_options(answer: bool) -> tuple[Option, ...]:

@@ -31,7 +31,7 @@ from app.catalog.service import LessonSnapshot
 from app.certificates.models import Certificate
 from app.core import db as core_db
 from app.core.errors import N_, Conflict, Forbidden, Invalid, NotFound
-from app.core.text import nfc
+from app.core.text import nfc, printable
 from app.progress import service as progress_service
 from app.progress.models import Enrolment
 from app.quizzes.bank import Option, Question, QuizDefinition, check_bank
@@ -415,12 +415,12 @@ def clean_answers(questions: Sequence[Question], raw: Mapping[str, Any] | None) 
                 value = value[0]
             if isinstance(value, str):
                 # One character over the limit is kept, so an over-long answer still grades as wrong.
-                answers[q.id] = value[: MAX_SHORT_ANSWER_LENGTH + 1]
+                answers[q.id] = printable(value[: MAX_SHORT_ANSWER_LENGTH + 1])
             continue
         if isinstance(value, str):
             value = [value]
         if isinstance(value, list):
-            answers[q.id] = [str(v)[:_MAX_OPTION_ID] for v in value if isinstance(v, str)][:MAX_OPTIONS]
+            answers[q.id] = [printable(v[:_MAX_OPTION_ID]) for v in value if isinstance(v, str)][:MAX_OPTIONS]
     return answers
 
 
