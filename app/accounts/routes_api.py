@@ -9,7 +9,6 @@ from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy.orm import Session
 
 from app.accounts import service
-from app.accounts.constants import NATIONAL_ADMIN
 from app.accounts.deps import ApiAdmin, ApiUserAllowingPasswordChange
 from app.accounts.models import User
 from app.accounts.schemas import (
@@ -25,7 +24,7 @@ from app.accounts.schemas import (
 from app.audit import service as audit
 from app.core.db import begin_write
 from app.core.deps import AppSettings, DbSession, client_address, manual_write
-from app.core.errors import N_, DomainError, Forbidden
+from app.core.errors import DomainError
 from app.core.numbers import MAX_ID
 from app.core.security import create_access_token
 from app.core.settings import Settings
@@ -159,8 +158,7 @@ def list_users(
 def create_user(
     request: Request, body: UserCreate, session: DbSession, admin: ApiAdmin, settings: AppSettings
 ) -> UserRead:
-    if NATIONAL_ADMIN in body.roles and not admin.has_role(NATIONAL_ADMIN):
-        raise Forbidden(N_("Only a national administrator can grant that role."))
+    service.check_rank(admin, grants=service.clean_roles(body.roles))
     user = service.create_user(
         session,
         username=body.username,

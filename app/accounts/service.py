@@ -13,7 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from app.accounts.constants import GENDERS, LEARNER, NATIONAL_ADMIN, ROLES, TARGET_GROUPS
+from app.accounts.constants import ADMIN_ROLES, GENDERS, LEARNER, ROLE_RANK, ROLES, TARGET_GROUPS
 from app.accounts.models import User
 from app.accounts.throttle import FailureCounter
 from app.audit import service as audit
@@ -402,12 +402,33 @@ def sign_out(session: Session, user: User, *, client_address: str | None = None)
     session.flush()
 
 
+def rank_of(roles: Iterable[str]) -> int:
+    """The rank of an account: that of its highest role (a learner's is 0)."""
+    return max((ROLE_RANK.get(role, 0) for role in roles), default=0)
+
+
+def check_rank(admin: User, target: User | None = None, *, grants: Iterable[str] = ()) -> None:
+    """The one rule of every administrator's action on an account: the account's rank is not above the
+    administrator's own, and no role granted is either. Equal rank is allowed: a province's administrators
+    manage each other (one leaves, another deactivates them); only a national administrator touches a
+    national administrator's account or makes one."""
+    mine = rank_of(admin.roles)
+    if not admin.has_role(*ADMIN_ROLES):
+        raise Forbidden(N_("You do not have permission to do this."), code="forbidden")
+    if target is not None and rank_of(target.roles) > mine:
+        raise Forbidden(
+            N_("You cannot change the account of someone whose role is above yours."), code="rank"
+        )
+    if rank_of(grants) > mine:
+        raise Forbidden(N_("You cannot grant a role above your own."), code="rank")
+
+
 def admin_reset_password(
     session: Session, admin: User, user_id: int, *, client_address: str | None = None
 ) -> tuple[User, str]:
     """Give the account a new random temporary password that must be changed at next sign-in."""
     user = get_user(session, user_id)
-    _refuse_higher_account(admin, user)
+    check_rank(admin, user)
     temporary = generate_temporary_password()
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
@@ -431,7 +452,7 @@ def set_active(
     user = get_user(session, user_id)
     if user.id == admin.id and not active:
         raise Invalid(N_("You cannot deactivate your own account."))
-    _refuse_higher_account(admin, user)
+    check_rank(admin, user)
     user.is_active = active
     if not active:
         user.token_version += 1
@@ -451,8 +472,10 @@ def set_roles(
 ) -> User:
     user = get_user(session, user_id)
     roles = clean_roles(roles)
-    if NATIONAL_ADMIN in roles and not admin.has_role(NATIONAL_ADMIN):
-        raise Forbidden(N_("Only a national administrator can grant that role."))
+    check_rank(admin, user, grants=roles)
+    if user.id == admin.id and rank_of(roles) < rank_of(admin.roles):
+        # The last administrator of a portal would lock everyone out; another administrator can do it.
+        raise Invalid(N_("You cannot lower your own role."), code="own_role")
     before = list(user.roles)
     user.roles = roles
     user.token_version += 1
@@ -466,11 +489,6 @@ def set_roles(
     )
     session.flush()
     return user
-
-
-def _refuse_higher_account(admin: User, user: User) -> None:
-    if user.has_role(NATIONAL_ADMIN) and not admin.has_role(NATIONAL_ADMIN):
-        raise Forbidden(N_("You cannot change a national administrator's account."))
 
 
 def list_users(

@@ -30,7 +30,7 @@ def start_job(
     settings: Settings,
     *,
     tenant_id: int,
-    admin_id: int,
+    admin: User,
     job_id: int,
     commit: bool,
 ) -> None:
@@ -41,8 +41,8 @@ def start_job(
         tenant_id=tenant_id,
         job_id=job_id,
         commit=commit,
-        options=import_options(settings),
-        actor_id=admin_id,
+        options=import_options(settings, admin=admin),
+        actor_id=admin.id,
         client_address=client_address(request),
     )
     background.add_task(job_runner(request), work)
@@ -120,7 +120,7 @@ def import_users(
             background,
             settings,
             tenant_id=tenant.id,
-            admin_id=admin.id,
+            admin=admin,
             job_id=job.id,
             commit=not dry_run,
         )
@@ -133,7 +133,7 @@ def import_users(
         tenant_id=tenant.id,
         lang=lang,
         dry_run=dry_run,
-        options=import_options(settings, preview=False),
+        options=import_options(settings, preview=False, admin=admin),
         actor_id=admin.id,
         client_address=client_address(request),
     )

@@ -61,7 +61,7 @@ def import_upload(
                 background,
                 settings,
                 tenant_id=tenant.id,
-                admin_id=admin.id,
+                admin=admin,
                 job_id=job.id,
                 commit=False,
             )
@@ -72,7 +72,7 @@ def import_upload(
                 tenant_id=tenant.id,
                 lang=lang,
                 dry_run=True,
-                options=import_options(settings),
+                options=import_options(settings, admin=admin),
                 actor_id=admin.id,
             )
             job = jobs.create_job(
@@ -138,9 +138,7 @@ def import_commit(
         # The job now saves the accounts: its state (and the progress bar's label) says so while it runs.
         job.status, job.progress, job.error, job.dry_run = "pending", 0, None, False
         job.updated_at = jobs.utcnow()
-        start_job(
-            request, background, settings, tenant_id=tenant.id, admin_id=admin.id, job_id=job.id, commit=True
-        )
+        start_job(request, background, settings, tenant_id=tenant.id, admin=admin, job_id=job.id, commit=True)
     else:
         outcome = service.import_accounts(
             session,
@@ -148,7 +146,7 @@ def import_commit(
             tenant_id=tenant.id,
             lang=job.lang,
             dry_run=False,
-            options=import_options(settings),
+            options=import_options(settings, admin=admin),
             actor_id=admin.id,
             client_address=client_address(request),
         )

@@ -55,6 +55,8 @@ class ImportOptions:
     credentials_hours: int = 24
     preview_rows: int | None = None
     max_rows: int = 200_000
+    # The importing administrator's rank (app.accounts.service.check_rank): accounts above it are not changed.
+    max_rank: int | None = None
 
 
 @dataclass(slots=True)
@@ -80,6 +82,7 @@ class ParsedFile:
     unit_names: dict[int, str]
     outcome: ImportOutcome
     generated: set[int] = field(default_factory=set)
+    max_rank: int | None = None
 
 
 def clean_group(value: str) -> str | None:
@@ -208,7 +211,7 @@ def parse_accounts(
         rows.append(r)
         if progress is not None and outcome.total % 1000 == 0:
             progress(outcome.total)
-    return ParsedFile(rows, labels, index.names if index else {}, outcome)
+    return ParsedFile(rows, labels, index.names if index else {}, outcome, max_rank=options.max_rank)
 
 
 @dataclass
@@ -233,6 +236,7 @@ def plan_accounts(session: Session, parsed: ParsedFile) -> Plan:
             User.unit_id,
             User.position,
             User.target_group,
+            User.roles,
         )
     ).all()
     by_username = {u.username: i for i, u in enumerate(existing)}
@@ -290,6 +294,17 @@ def plan_accounts(session: Session, parsed: ParsedFile) -> Plan:
                     r.ok = False
                 else:
                     r.cohort_id = cohort.id
+            if r.ok and match is not None and _above(parsed, existing[match].roles):
+                err(
+                    r.row,
+                    labels["username"],
+                    N_(
+                        "The account {username} belongs to someone whose role is above yours: an import"
+                        " cannot change it."
+                    ),
+                    username=existing[match].username,
+                )
+                r.ok = False
             if r.ok and match is not None and match in claimed_account:
                 err(
                     r.row,
@@ -356,6 +371,10 @@ def plan_accounts(session: Session, parsed: ParsedFile) -> Plan:
     plan.enrolments = [r for r in parsed.rows if r.ok and r.cohort_id is not None]
     outcome.enrolled = _count_new_enrolments(session, plan.enrolments, {c.id: c for c in cohorts.values()})
     return plan
+
+
+def _above(parsed: ParsedFile, roles: list[str]) -> bool:
+    return parsed.max_rank is not None and accounts.rank_of(roles) > parsed.max_rank
 
 
 def _count_new_enrolments(session: Session, rows: list[AccountRow], cohorts: dict[int, Cohort]) -> int:
