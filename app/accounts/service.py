@@ -252,7 +252,8 @@ def _throttle_keys(
     session: Session, identifier: str, user: User | None, client_address: str
 ) -> tuple[str, str]:
     tenant_key = session.info.get("tenant_id")
-    address_key = f"login:addr:{tenant_key}:{client_address}"
+    # Per address across every portal: one address guessing on 34 portals gets one allowance, not 34.
+    address_key = f"login:addr:{client_address}"
     # Failures count against the account whichever of its identifiers was typed.
     account_key = f"login:acct:{tenant_key}:" + (f"id{user.id}" if user else fold(nfc(identifier)))
     return address_key, account_key
