@@ -15,10 +15,11 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import Scope
 
 from app.accounts import routes_api as accounts_api
 from app.accounts import routes_html as accounts_html
-from app.accounts.deps import LoginRequired
+from app.accounts.deps import LoginRequired, may_upload
 from app.accounts.throttle import make_failure_counter
 from app.catalog import cache_events  # noqa: F401 - content edits invalidate the cache
 from app.catalog import routes_api as catalog_api
@@ -29,6 +30,7 @@ from app.cohorts import routes_api as cohorts_api
 from app.cohorts import routes_html as cohorts_html
 from app.core import i18n
 from app.core.bench import BenchHelloMiddleware
+from app.core.bodylimit import KB, MB, BodyLimitMiddleware, upload_routes
 from app.core.cache import make_cache
 from app.core.db import make_engine, make_session_factory
 from app.core.deps import ids_in_range
@@ -37,7 +39,15 @@ from app.core.headers import SecurityHeadersMiddleware
 from app.core.limits import ConcurrencyLimitMiddleware
 from app.core.logging import RequestLogMiddleware, configure_logging
 from app.core.settings import Settings
-from app.core.web import STATIC_DIR, HashedStaticFiles, redirect, render, request_language, templates
+from app.core.web import (
+    AUTH_COOKIE,
+    STATIC_DIR,
+    HashedStaticFiles,
+    redirect,
+    render,
+    request_language,
+    templates,
+)
 from app.imports import routes_api as imports_api
 from app.imports import routes_html as imports_html
 from app.imports.jobs import thread_runner
@@ -73,6 +83,17 @@ def problem(request: Request, status: int, title: str, detail: str, **extra: Any
 
 def error_page(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+
+
+async def body_too_large(scope: Scope, limit: int) -> Response:
+    """The 413 of app.core.bodylimit."""
+    size = f"{limit // MB} MB" if limit >= MB else f"{limit // KB} KB"
+    message = N_("The request is too large: at most {size} can be sent here.")
+    request = Request(scope)
+    if is_api(request):
+        detail = i18n.translate(api_language(request), message, size=size)
+        return problem(request, 413, "Payload too large", detail, code="too_large")
+    return error_page(request, 413, i18n.translate(request_language(request), message, size=size))
 
 
 def api_language(request: Request) -> str:
@@ -277,6 +298,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HotLessonMiddleware)
     app.add_middleware(VisitMiddleware, counter=visit_counter)
     app.add_middleware(GZipMiddleware, minimum_size=500)
+    # Inside the security headers (a 413 carries them too), outside everything that reads a body.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        anonymous_bytes=settings.max_body_anonymous_kb * KB,
+        signed_in_bytes=settings.max_body_kb * KB,
+        uploads=lambda: upload_routes(app.routes, settings),
+        authorize=may_upload,
+        refuse=body_too_large,
+        token_cookie=AUTH_COOKIE,
+    )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     app.add_middleware(
         ConcurrencyLimitMiddleware,

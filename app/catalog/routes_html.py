@@ -18,6 +18,7 @@ from app.catalog.models import Course, Lesson
 from app.catalog.rendering import render_markdown
 from app.catalog.service import CourseCard
 from app.cohorts import service as cohorts_service
+from app.core.bodylimit import accepts_upload
 from app.core.deps import DbSession
 from app.core.errors import N_, DomainError, NotFound
 from app.core.web import html_router, redirect, render
@@ -282,6 +283,7 @@ def author_lesson(
 
 
 @router.post("/author/lessons/{lesson_id}", name="author:lesson_save")
+@accepts_upload("media_max_upload_mb", service.STAFF_ROLES)
 def author_lesson_save(
     request: Request,
     lesson_id: int,

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     media_dir: Path = VAR_DIR / "media"
     # Largest accepted upload (video, PDF, image), in megabytes.
     media_max_upload_mb: int = 200
+    # Largest GIFT question bank a trainer uploads, in megabytes.
+    gift_max_upload_mb: int = 2
 
     # Request bodies (docs/limits.md), enforced while they stream in, before anything reads them
     # (app/core/bodylimit.py): anonymous requests, signed-in requests, and upload routes for someone allowed

@@ -9,8 +9,10 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Uplo
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
+from app.accounts.constants import ADMIN_ROLES
 from app.accounts.deps import ApiAdmin
 from app.accounts.models import User
+from app.core.bodylimit import accepts_upload
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.settings import Settings
 from app.core.spreadsheets import estimate_rows
@@ -94,6 +96,7 @@ def result_read(result: dict[str, Any]) -> ImportResultRead:
     name="api:users_import",
     responses={202: {"model": JobRead, "description": "A large file: poll the job at `Location`."}},
 )
+@accepts_upload("import_max_upload_mb", ADMIN_ROLES)
 def import_users(
     request: Request,
     session: DbSession,

@@ -7,8 +7,10 @@ from typing import Annotated
 from fastapi import BackgroundTasks, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
+from app.accounts.constants import ADMIN_ROLES
 from app.accounts.deps import PageAdmin
 from app.core import i18n
+from app.core.bodylimit import accepts_upload
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.errors import N_, Conflict, DomainError
 from app.core.spreadsheets import XLSX_MEDIA_TYPE, estimate_rows, write_xlsx
@@ -37,6 +39,7 @@ def import_form(request: Request, session: DbSession, tenant: CurrentTenant, adm
 
 
 @router.post("/imports/users", name="imports:upload")
+@accepts_upload("import_max_upload_mb", ADMIN_ROLES)
 def import_upload(
     request: Request,
     session: DbSession,

@@ -15,6 +15,7 @@ from app.accounts.models import User
 from app.catalog import service as catalog_service
 from app.catalog.rendering import render_markdown
 from app.core import i18n
+from app.core.bodylimit import accepts_upload
 from app.core.db import begin_write
 from app.core.deps import AppSettings, DbSession, manual_write
 from app.core.errors import N_, DomainError, Invalid
@@ -30,7 +31,6 @@ from app.tenancy.deps import CurrentTenant
 router = html_router()
 
 EDITOR_OPTION_ROWS = 6
-MAX_GIFT_BYTES = 2 * 1024 * 1024
 
 
 def _grace(settings: Any) -> dt.timedelta:
@@ -281,20 +281,27 @@ def author_settings(
 
 
 @router.post("/author/quizzes/{quiz_id}/gift", name="quizzes:author_gift")
+@accepts_upload("gift_max_upload_mb", catalog_service.STAFF_ROLES)
 def author_gift(
     request: Request,
     quiz_id: int,
     session: DbSession,
     tenant: CurrentTenant,
     user: PageStaff,
+    settings: AppSettings,
     file: UploadFile,
 ) -> Response:
     """Upload a GIFT bank: every question is added (or replaces the one with its id), or none is."""
     quiz = service.get_quiz_for_edit(session, user, quiz_id)
-    data = file.file.read(MAX_GIFT_BYTES + 1)
+    limit = settings.gift_max_upload_mb * 1024 * 1024
+    data = file.file.read(limit + 1)
     try:
-        if len(data) > MAX_GIFT_BYTES:
-            raise Invalid(N_("The GIFT file is too large (at most 2 MB)."), code="gift_size")
+        if len(data) > limit:
+            raise Invalid(
+                N_("The GIFT file is too large (at most {n} MB)."),
+                code="gift_size",
+                n=settings.gift_max_upload_mb,
+            )
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:

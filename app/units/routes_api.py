@@ -6,8 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 
+from app.accounts.constants import ADMIN_ROLES
 from app.accounts.deps import ApiAdmin, ApiStaff
 from app.audit import service as audit
+from app.core.bodylimit import accepts_upload
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.numbers import MAX_ID
 from app.imports.deps import api_lang, read_upload
@@ -40,6 +42,7 @@ def get_unit(unit_id: int, session: DbSession, tenant: CurrentTenant, user: ApiS
 
 
 @router.post("/units/import", response_model=ImportResultRead, name="api:units_import")
+@accepts_upload("import_max_upload_mb", ADMIN_ROLES)
 def import_units(
     request: Request,
     session: DbSession,

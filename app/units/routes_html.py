@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import Response
 
+from app.accounts.constants import ADMIN_ROLES
 from app.accounts.deps import PageAdmin
 from app.audit import service as audit
 from app.core import i18n
+from app.core.bodylimit import accepts_upload
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.errors import DomainError
 from app.core.web import html_router, render, request_language
@@ -27,6 +29,7 @@ def unit_tree(request: Request, session: DbSession, tenant: CurrentTenant, admin
 
 
 @router.post("/units/import", name="units:import")
+@accepts_upload("import_max_upload_mb", ADMIN_ROLES)
 def unit_import(
     request: Request,
     session: DbSession,
