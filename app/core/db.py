@@ -180,6 +180,13 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
+def write_from_here(session: Session) -> None:
+    """In a `@manual_write` request: end what was read so far (nothing was written) and take the write lock
+    for what follows, so slow reading (a spreadsheet, a password hash) never holds it."""
+    session.commit()
+    begin_write(session)
+
+
 def begin_write(session: Session) -> None:
     """Start the session's transaction as a writer.
 

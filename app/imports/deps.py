@@ -8,6 +8,7 @@ from app.accounts import service as accounts_service
 from app.accounts.models import User
 from app.core.errors import N_, Invalid
 from app.core.settings import Settings
+from app.core.spreadsheets import TableLimits
 from app.imports.jobs import JobRunner
 from app.imports.service import ImportOptions
 
@@ -22,6 +23,7 @@ def import_options(settings: Settings, *, preview: bool = True, admin: User | No
         preview_rows=settings.import_preview_rows if preview else None,
         max_rows=settings.import_max_rows,
         max_rank=None if admin is None else accounts_service.rank_of(admin.roles),
+        table=TableLimits.of(settings),
     )
 
 

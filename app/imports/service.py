@@ -25,7 +25,7 @@ from app.cohorts import service as cohorts_service
 from app.cohorts.models import Cohort
 from app.core.db import utcnow
 from app.core.errors import N_, DomainError, Invalid
-from app.core.spreadsheets import fold_key, match_headers, read_table
+from app.core.spreadsheets import DEFAULT_LIMITS, TableLimits, fold_key, match_headers, read_table
 from app.core.text import fold, nfc
 from app.imports import credentials
 from app.imports.constants import (
@@ -57,6 +57,7 @@ class ImportOptions:
     max_rows: int = 200_000
     # The importing administrator's rank (app.accounts.service.check_rank): accounts above it are not changed.
     max_rank: int | None = None
+    table: TableLimits = DEFAULT_LIMITS
 
 
 @dataclass(slots=True)
@@ -100,7 +101,7 @@ def parse_accounts(
 ) -> ParsedFile:
     """Read the file and check each row on its own (formats, unit, group). Reads units only."""
     outcome = ImportOutcome(lang=lang, dry_run=dry_run, rows_limit=options.preview_rows)
-    table = read_table(data)
+    table = read_table(data, options.table)
     columns, ignored, doubled = match_headers(table.headers, ACCOUNT_HEADER_ALIASES)
     if doubled:
         raise Invalid(N_("The column {column} appears twice."), code="columns", column=doubled[0])

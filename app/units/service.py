@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.accounts.models import User
 from app.core.collation import sort_key
 from app.core.errors import N_, Invalid, NotFound
-from app.core.spreadsheets import fold_key, match_headers, read_table
+from app.core.spreadsheets import Table, fold_key, match_headers, read_table
 from app.core.text import fold, nfc
 from app.imports.outcome import CREATE, ERROR, UNCHANGED, UPDATE, ImportOutcome
 from app.units.constants import (
@@ -145,10 +145,11 @@ class _UnitRow:
     ok: bool = True
 
 
-def import_units(session: Session, data: bytes, *, lang: str, dry_run: bool) -> ImportOutcome:
-    """Create or update units from a table; rows with errors are reported and skipped."""
+def import_units(session: Session, data: bytes | Table, *, lang: str, dry_run: bool) -> ImportOutcome:
+    """Create or update units from a file (or a table already read: `load_table`); rows with errors are
+    reported and skipped."""
     outcome = ImportOutcome(lang=lang, dry_run=dry_run)
-    table = read_table(data)
+    table = data if isinstance(data, Table) else read_table(data)
     columns, ignored, doubled = match_headers(table.headers, UNIT_HEADER_ALIASES)
     if doubled:
         raise Invalid(N_("The column {column} appears twice."), code="columns", column=doubled[0])
