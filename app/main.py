@@ -35,7 +35,7 @@ from app.core.cache import make_cache
 from app.core.db import make_engine, make_session_factory
 from app.core.deps import ids_in_range
 from app.core.errors import N_, DomainError, PasswordChangeRequired
-from app.core.headers import SecurityHeadersMiddleware
+from app.core.headers import SecurityHeadersMiddleware, security_headers
 from app.core.limits import ConcurrencyLimitMiddleware
 from app.core.logging import RequestLogMiddleware, configure_logging
 from app.core.settings import Settings
@@ -46,6 +46,7 @@ from app.core.web import (
     redirect,
     render,
     request_language,
+    static_url,
     templates,
 )
 from app.imports import routes_api as imports_api
@@ -179,6 +180,28 @@ def install_error_handlers(app: FastAPI) -> None:
             return problem(request, 422, "Invalid input", detail, code="out_of_range")
         return error_page(request, 422, i18n.translate(request_language(request), message))
 
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # Starlette sends this answer from its outermost layer, past every middleware: the security headers
+        # are added here. The exception itself is logged by the server (traceback), as before.
+        message = N_("Something went wrong on our side. Please try again in a moment.")
+        response: Response
+        try:
+            if is_api(request):
+                detail = i18n.translate(api_language(request), message)
+                response = problem(request, 500, "Internal server error", detail, code="server_error")
+            else:
+                response = error_page(request, 500, i18n.translate(request_language(request), message))
+        except Exception:  # the error page itself failed (a template, the session): a plain answer
+            response = Response("500 Internal Server Error", status_code=500, media_type="text/plain")
+        hsts = request.app.state.settings.is_production
+        for name, value in {
+            **security_headers(request.url.path, hsts=hsts),
+            "Cache-Control": "no-store",
+        }.items():
+            response.headers.setdefault(name, value)
+        return response
+
     # The database is unreachable or failed mid-request: refused or dropped connections (OperationalError,
     # also when the pool's pre-ping finds the server gone at checkout), a connection closed under us
     # (InterfaceError), or no pooled connection free in time (the pool's TimeoutError). The request's
@@ -235,7 +258,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0",
         description="Multi-tenant MOOC platform. Sign in at /api/v1/auth/token, then send a Bearer token.",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # our own page below: Swagger UI from /static, no CDN, no inline script
         redoc_url=None,
         dependencies=[Depends(ids_in_range)],
     )
@@ -255,6 +278,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.static_files = static
 
     install_error_handlers(app)
+
+    if settings.api_docs:
+
+        @app.get("/docs", include_in_schema=False)
+        def api_docs(request: Request) -> Response:
+            return templates.TemplateResponse(
+                request,
+                "api_docs.html",
+                {"openapi_url": app.openapi_url, "static_url": lambda rel: static_url(request, rel)},
+            )
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -308,7 +341,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         refuse=body_too_large,
         token_cookie=AUTH_COOKIE,
     )
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production, session_cookie=AUTH_COOKIE)
     app.add_middleware(
         ConcurrencyLimitMiddleware,
         limit=min(settings.max_concurrent_requests, settings.db_pool_size + settings.db_max_overflow),

@@ -61,7 +61,7 @@ def residence_units(session: Session) -> list[Unit]:
 
 def unique_username(session: Session, base: str) -> str:
     """`base`, else `base2`, `base3`… — the first not taken in this tenant."""
-    taken = set(session.scalars(select(User.username).where(User.username.like(base + "%"))))
+    taken = set(session.scalars(select(User.username).where(User.username.startswith(base, autoescape=True))))
     if base not in taken:
         return base
     n = 2

@@ -497,13 +497,14 @@ def list_users(
 ) -> tuple[list[User], int]:
     stmt = select(User)
     if q:
-        needle = f"%{fold(q)}%"
+        # `%` and `_` typed in a search are the characters themselves, not wildcards.
+        needle = fold(q)
         stmt = stmt.where(
             or_(
-                User.name_folded.like(needle),
-                User.username.like(needle),
-                User.email.like(needle),
-                User.phone.like(needle),
+                User.name_folded.contains(needle, autoescape=True),
+                User.username.contains(needle, autoescape=True),
+                User.email.contains(needle, autoescape=True),
+                User.phone.contains(needle, autoescape=True),
             )
         )
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0

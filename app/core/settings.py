@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     lesson_visit_flush_seconds: float = 2.0
 
     log_requests: bool = True
+    # The OpenAPI page at /docs (Swagger UI, served from /static); /openapi.json is always there.
+    api_docs: bool = True
     # Benchmarks only: serve the bare ASGI ceiling at /__bench/hello (bench/http.py turns it on).
     bench_endpoints: bool = False
     # Seconds a worker may serve shared content (catalog, course outlines) from its cache before checking

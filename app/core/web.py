@@ -202,8 +202,9 @@ def html_router(**kwargs: Any) -> APIRouter:
     return APIRouter(dependencies=[Depends(verify_csrf), *deps], include_in_schema=False, **kwargs)
 
 
-def attachment(data: bytes, filename: str, media_type: str, *, cache: str = "private") -> Response:
-    """A file download. Personal data (slips, certificates, exports) is never kept by shared caches."""
+def attachment(data: bytes, filename: str, media_type: str, *, cache: str = "no-store") -> Response:
+    """A file download. Personal data (slips, certificates, exports) is kept by no cache, not even the
+    browser's on a shared computer."""
     return Response(
         data,
         media_type=media_type,

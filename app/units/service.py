@@ -58,8 +58,14 @@ def list_units(
 ) -> tuple[list[Unit], int]:
     stmt = select(Unit)
     if q:
-        needle = f"%{fold(q)}%"
-        stmt = stmt.where(or_(Unit.name_folded.like(needle), func.lower(Unit.code).like(needle)))
+        # `%` and `_` typed in a search are the characters themselves, not wildcards.
+        needle = fold(q)
+        stmt = stmt.where(
+            or_(
+                Unit.name_folded.contains(needle, autoescape=True),
+                func.lower(Unit.code).contains(needle, autoescape=True),
+            )
+        )
     if kind:
         stmt = stmt.where(Unit.kind == kind)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
