@@ -339,7 +339,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         uploads=lambda: upload_routes(app.routes, settings),
         authorize=may_upload,
         refuse=body_too_large,
-        token_cookie=AUTH_COOKIE,
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production, session_cookie=AUTH_COOKIE)
     app.add_middleware(

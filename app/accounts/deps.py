@@ -18,7 +18,7 @@ from app.core.deps import AppSettings, DbSession
 from app.core.errors import N_, Forbidden, PasswordChangeRequired, Unauthorized
 from app.core.security import InvalidToken, TokenClaims, decode_access_token
 from app.core.settings import Settings
-from app.core.web import AUTH_COOKIE
+from app.core.web import AUTH_COOKIE, request_token
 from app.tenancy import service as tenancy_service
 from app.tenancy.deps import CurrentTenant
 from app.tenancy.models import TenantContext
@@ -161,8 +161,7 @@ async def may_upload(scope: Scope, roles: tuple[str, ...]) -> bool:
 def _may_upload(connection: HTTPConnection, roles: tuple[str, ...]) -> bool:
     app = connection.app
     settings: Settings = app.state.settings
-    scheme, _, value = connection.headers.get("authorization", "").partition(" ")
-    token = value.strip() if scheme.lower() == "bearer" else connection.cookies.get(AUTH_COOKIE)
+    token = request_token(connection)
     slug = tenancy_service.slug_from_host(connection.headers.get("host"), settings.base_domain)
     if not token or slug is None:
         return False

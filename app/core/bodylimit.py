@@ -26,6 +26,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.security import InvalidToken, decode_access_token
+from app.core.web import request_token
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -92,7 +93,6 @@ class BodyLimitMiddleware:
         uploads: Callable[[], list[UploadRoute]],
         authorize: Authorize,
         refuse: Refuse,
-        token_cookie: str,
     ) -> None:
         self.app = app
         self.anonymous_bytes = anonymous_bytes
@@ -101,7 +101,6 @@ class BodyLimitMiddleware:
         self._upload_routes: list[UploadRoute] | None = None
         self.authorize = authorize
         self.refuse = refuse
-        self.token_cookie = token_cookie
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -133,8 +132,7 @@ class BodyLimitMiddleware:
 
     def _signed_in(self, connection: HTTPConnection) -> bool:
         """A token whose signature and expiry hold (no database: revocation is the route's to check)."""
-        scheme, _, value = connection.headers.get("authorization", "").partition(" ")
-        token = value.strip() if scheme.lower() == "bearer" else connection.cookies.get(self.token_cookie)
+        token = request_token(connection)
         if not token:
             return False
         settings = connection.app.state.settings

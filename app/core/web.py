@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.requests import HTTPConnection
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -68,6 +69,14 @@ templates.env.lstrip_blocks = True
 def static_url(request: Request, rel: str) -> str:
     static: HashedStaticFiles = request.app.state.static_files
     return "/static/" + static.manifest.get(rel, rel)
+
+
+def request_token(connection: HTTPConnection) -> str | None:
+    """The sign-in token a request carries: the API's bearer header, else the pages' session cookie."""
+    scheme, _, value = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return connection.cookies.get(AUTH_COOKIE) or None
 
 
 def request_language(request: Request) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,7 +88,9 @@ def send_body(
         "client": ("203.0.113.9", 5000),
         "server": (host, 80),
     }
-    asyncio.run(app(scope, receive, send))
+    # In a thread of its own: a test before this one (the browser's) may have left an event loop running here.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
     return answer
 
 
