@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint messages migrate seed clean
+.PHONY: run test lint messages migrate seed docs screenshots clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,11 +22,19 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check app tests
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy app
 
 messages: $(STAMP)
 	$(BIN)/python scripts/messages.py
+
+# The documentation site (MkDocs + Material) into site/; --strict fails on a broken link or a page left out.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# Re-take the pictures of docs/img/ from the browser journeys (ordinary test runs leave them alone).
+screenshots: $(STAMP)
+	DOCS_SCREENSHOTS=1 $(BIN)/pytest tests/browser/test_journeys.py -q
 
 migrate: $(STAMP)
 	$(BIN)/onetouch migrate
@@ -35,4 +43,4 @@ seed: $(STAMP)
 	$(BIN)/onetouch seed
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) var site .pytest_cache .ruff_cache .mypy_cache

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 
 from app.core.db import make_engine, make_session_factory
 from app.core.errors import DomainError
@@ -18,20 +25,185 @@ def _session(settings: Settings):  # type: ignore[no-untyped-def]
     return make_session_factory(engine)()
 
 
-def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
+# The first minute: after uvicorn's "Uvicorn running on …", the addresses that open each portal.
+ANNOUNCED_PORTALS_MAX = 12
+ANNOUNCE_WAIT_SECONDS = 120.0
 
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        workers=args.workers or settings.workers,
-        reload=False,
-        proxy_headers=True,
-        access_log=False,
-    )
-    return 0
+
+def _is_local_bind(host: str) -> bool:
+    """Bound where this computer's own browser connects by name (`localhost`, `*.localhost`)."""
+    from app.tenancy.service import ip_literal
+
+    ip = ip_literal(host.strip("[]"))
+    return host == "localhost" or (ip is not None and (ip.is_loopback or ip.is_unspecified))
+
+
+def _host_header(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def first_minute_text(
+    settings: Settings,
+    portals: list[tuple[str, str]] | None,
+    host: str,
+    port: int,
+    *,
+    lan_address: str | None,
+) -> str:
+    """The block `onetouch serve` prints once the server listens: each portal's address, the demo sign-ins."""
+    from app.tenancy.service import addresses_seen_from
+
+    if not portals:
+        return "\nNo portals yet: run `onetouch migrate` and `onetouch seed` (or `make run`).\n"
+    local = _is_local_bind(host)
+    addresses = addresses_seen_from(_host_header("localhost" if local else host, port), "http", settings)
+    shown = portals if len(portals) <= ANNOUNCED_PORTALS_MAX else portals[: ANNOUNCED_PORTALS_MAX - 1]
+    width = max(len(name) for _, name in shown)
+    lines = ["", "OneTouch is ready. Open a portal in your browser:"]
+    lines += [f"  {name.ljust(width)}  {addresses.url(slug)}" for slug, name in shown]
+    if len(shown) < len(portals):
+        lines.append(f"  … and {len(portals) - len(shown)} more (`onetouch tenants list`)")
+    if local:
+        loopback = _host_header("::1" if ":" in host else "127.0.0.1", port)
+        lines.append(f"  http://{loopback} opens the national portal too, with links to the provinces.")
+    elif addresses.lan:
+        lines.append(f"  (names under {addresses.lan} are looked up on the Internet)")
+    lines += _phone_lines(settings, host, port, lan_address)
+    lines += _demo_lines(portals)
+    return "\n".join([*lines, ""])
+
+
+def _phone_lines(settings: Settings, host: str, port: int, lan_address: str | None) -> list[str]:
+    """How a phone on the same Wi-Fi opens the demo (the LAN address serves the national portal)."""
+    from app.tenancy.service import addresses_seen_from
+
+    if not lan_address or not _is_local_bind(host):
+        return []
+    address = _host_header(lan_address, port)
+    if host not in ("0.0.0.0", "::"):  # noqa: S104 - comparing, not binding
+        return [
+            "A phone on the same Wi-Fi: serve on every interface (`HOST=0.0.0.0 make run`, or",
+            f"`onetouch serve --host 0.0.0.0`), then open {address} on the phone.",
+        ]
+    lan = addresses_seen_from(address, "http", settings)
+    lines = [f"A phone on the same Wi-Fi: http://{address} (the national portal, linking to the provinces"]
+    if lan.lan:
+        return [*lines, f"  at {lan.url('<slug>')}, names looked up on the Internet through {lan.lan})"]
+    return [*lines, ")"]
+
+
+def _demo_lines(portals: list[tuple[str, str]]) -> list[str]:
+    """The demo sign-ins, when `onetouch seed` made the demo portals."""
+    from app.seed import DEMO_PASSWORD, DEMO_TENANTS, DEMO_USERS_NATIONAL, DEMO_USERS_PROVINCE
+
+    if not {demo.slug for demo in DEMO_TENANTS} <= {slug for slug, _ in portals}:
+        return []
+    national = ", ".join(user[0] for user in DEMO_USERS_NATIONAL)
+    province = ", ".join(user[0] for user in DEMO_USERS_PROVINCE)
+    return [
+        f"Demo sign-ins (every password is {DEMO_PASSWORD}):",
+        f"  national portal: {national} · each province: {province}",
+    ]
+
+
+def _lan_address() -> str | None:
+    """This computer's IPv4 address on its network: the source of a route out (UDP connect: no packet)."""
+    import ipaddress
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.254.254.254", 9))
+            address = str(probe.getsockname()[0])
+    except OSError:
+        return None
+    return None if ipaddress.ip_address(address).is_loopback else address
+
+
+def _active_portals(settings: Settings) -> list[tuple[str, str]] | None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.tenancy.service import active_portals
+
+    try:
+        with _session(settings) as session:
+            return active_portals(session)
+    except SQLAlchemyError:  # not migrated yet: the block says what to run
+        return None
+
+
+def _print_block(text: str) -> None:
+    print(text, flush=True)
+
+
+def _accepts(host: str, port: int) -> bool:
+    target = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # noqa: S104
+    try:
+        with socket.create_connection((target, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _announce_when_listening(host: str, port: int, text: str) -> None:
+    """Several workers: uvicorn's parent logs "Uvicorn running on …" when it binds, before the workers
+    listen; print the block once, here in the parent, when the first worker accepts connections."""
+    import threading
+    import time
+
+    if _accepts(host, port):
+        return  # something else holds the port: uvicorn will say so and stop
+
+    def wait() -> None:
+        deadline = time.monotonic() + ANNOUNCE_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            if _accepts(host, port):
+                _print_block(text)
+                return
+            time.sleep(0.2)
+
+    threading.Thread(target=wait, name="announce", daemon=True).start()
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """uvicorn's server, printing the first-minute block once it listens (after "Uvicorn running on …")."""
+
+    def __init__(self, config: uvicorn.Config, announce: Callable[[int], str] | None) -> None:
+        super().__init__(config)
+        self.announce = announce
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and self.announce is not None:
+            real_port = int(self.servers[0].sockets[0].getsockname()[1])  # the port bound, even for --port 0
+            _print_block(self.announce(real_port))
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+    workers = args.workers or settings.workers
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "reload": False,
+        "proxy_headers": True,
+        "access_log": False,
+    }
+    announce = None
+    if not settings.is_production:  # production sits behind a proxy, on its own names: no block
+        portals, lan_address = _active_portals(settings), _lan_address()
+        announce = partial(first_minute_text, settings, portals, host, lan_address=lan_address)
+    if workers > 1:
+        if announce is not None and port:
+            _announce_when_listening(host, port, announce(port))
+        uvicorn.run("app.main:create_app", **options)
+        return 0
+    server = _AnnouncingServer(uvicorn.Config("app.main:create_app", **options), announce)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C: uvicorn has already shut down cleanly
+        server.run()
+    return 0 if server.started else STARTUP_FAILURE
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:

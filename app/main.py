@@ -43,7 +43,9 @@ from app.core.web import (
     AUTH_COOKIE,
     STATIC_DIR,
     HashedStaticFiles,
-    redirect,
+    api_language,
+    error_text,
+    redirect_to,
     render,
     request_language,
     static_url,
@@ -97,18 +99,33 @@ async def body_too_large(scope: Scope, limit: int) -> Response:
     return error_page(request, 413, i18n.translate(request_language(request), message, size=size))
 
 
-def api_language(request: Request) -> str:
-    tenant = getattr(request.state, "tenant", None)
-    return i18n.pick_language(
-        request.headers.get("accept-language"), None if tenant is None else tenant.default_language
-    )
+async def server_error(request: Request, exc: Exception) -> Response:
+    # Starlette sends this answer from its outermost layer, past every middleware: the security headers
+    # are added here. The exception itself is logged by the server (traceback), as before.
+    message = N_("Something went wrong on our side. Please try again in a moment.")
+    response: Response
+    try:
+        if is_api(request):
+            detail = i18n.translate(api_language(request), message)
+            response = problem(request, 500, "Internal server error", detail, code="server_error")
+        else:
+            response = error_page(request, 500, i18n.translate(request_language(request), message))
+    except Exception:  # the error page itself failed (a template, the session): a plain answer
+        response = Response("500 Internal Server Error", status_code=500, media_type="text/plain")
+    hsts = request.app.state.settings.is_production
+    for name, value in {
+        **security_headers(request.url.path, hsts=hsts),
+        "Cache-Control": "no-store",
+    }.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if isinstance(exc, PasswordChangeRequired) and not is_api(request):
-            return redirect(request, "/account/password?next=" + request.url.path)
+            return redirect_to(request, "accounts:password", query={"next": request.url.path})
         if is_api(request):
             lang = api_language(request)
             extra = {"retry_after": exc.params["retry_after"]} if "retry_after" in exc.params else {}
@@ -120,15 +137,11 @@ def install_error_handlers(app: FastAPI) -> None:
                 code=exc.code,
                 **extra,
             )
-        return error_page(
-            request, exc.status_code, i18n.translate(request_language(request), exc.message, **exc.params)
-        )
+        return error_page(request, exc.status_code, error_text(request, exc))
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
-        from urllib.parse import quote
-
-        return redirect(request, "/login?next=" + quote(exc.next_url, safe="/"))
+        return redirect_to(request, "accounts:login", query={"next": exc.next_url})
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -180,27 +193,7 @@ def install_error_handlers(app: FastAPI) -> None:
             return problem(request, 422, "Invalid input", detail, code="out_of_range")
         return error_page(request, 422, i18n.translate(request_language(request), message))
 
-    @app.exception_handler(Exception)
-    async def server_error(request: Request, exc: Exception) -> Response:
-        # Starlette sends this answer from its outermost layer, past every middleware: the security headers
-        # are added here. The exception itself is logged by the server (traceback), as before.
-        message = N_("Something went wrong on our side. Please try again in a moment.")
-        response: Response
-        try:
-            if is_api(request):
-                detail = i18n.translate(api_language(request), message)
-                response = problem(request, 500, "Internal server error", detail, code="server_error")
-            else:
-                response = error_page(request, 500, i18n.translate(request_language(request), message))
-        except Exception:  # the error page itself failed (a template, the session): a plain answer
-            response = Response("500 Internal Server Error", status_code=500, media_type="text/plain")
-        hsts = request.app.state.settings.is_production
-        for name, value in {
-            **security_headers(request.url.path, hsts=hsts),
-            "Cache-Control": "no-store",
-        }.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_exception_handler(Exception, server_error)
 
     # The database is unreachable or failed mid-request: refused or dropped connections (OperationalError,
     # also when the pool's pre-ping finds the server gone at checkout), a connection closed under us
@@ -281,7 +274,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     if settings.api_docs:
 
-        @app.get("/docs", include_in_schema=False)
+        @app.get("/docs", include_in_schema=False, name="ops:api_docs")
         def api_docs(request: Request) -> Response:
             return templates.TemplateResponse(
                 request,
@@ -289,11 +282,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 {"openapi_url": app.openapi_url, "static_url": lambda rel: static_url(request, rel)},
             )
 
-    @app.get("/healthz", include_in_schema=False)
+    @app.get("/healthz", include_in_schema=False, name="ops:healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", include_in_schema=False)
+    @app.get("/readyz", include_in_schema=False, name="ops:readyz")
     def readyz(request: Request) -> Response:
         try:
             with request.app.state.engine.connect() as conn:

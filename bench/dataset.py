@@ -107,21 +107,14 @@ def build(
     seed: int = 1,
 ) -> Dataset:
     """Migrate `url` (an empty database), load the dataset and return what the load generators need."""
-    from sqlalchemy import func, insert, select
-    from sqlalchemy.orm import selectinload
+    from sqlalchemy import func, select
 
     import app.models
     from app.accounts.models import User
-    from app.catalog.models import Course, Lesson
-    from app.cohorts.models import Cohort
     from app.core.db import make_engine, make_session_factory, utcnow
     from app.core.migrate import upgrade
-    from app.core.security import create_access_token, hash_password
     from app.core.settings import Settings
     from app.progress.models import Enrolment, LessonProgress
-    from app.quizzes.grading import draw_questions, shuffle_options
-    from app.quizzes.models import IN_PROGRESS, Quiz, QuizAttempt
-    from app.quizzes.service import bank_of, question_to_json
     from app.seed import seed_demo
     from app.tenancy.scoping import cross_tenant
 
@@ -130,211 +123,30 @@ def build(
     settings = Settings(database_url=url, secret_key=secret_key, _env_file=None)  # type: ignore[call-arg]
     engine = make_engine(url)
     factory = make_session_factory(engine)
-    pw_hash = hash_password(PASSWORD)
     with factory() as s:
         seed_demo(s, settings=settings)
         s.commit()
     with factory() as s, cross_tenant(s):
         tenants = {t.slug: t.id for t in s.scalars(select(app.models.Tenant))}
-        courses = list(s.scalars(select(Course).where(Course.status == "published").order_by(Course.id)))
-        outline: dict[int, list[tuple[int, bool]]] = {}
-        quiz_lessons: set[int] = set()
-        for course in courses:
-            quiz_lessons |= set(
-                s.scalars(select(Lesson.id).where(Lesson.course_id == course.id, Lesson.kind == "quiz"))
-            )
-            rows = s.execute(
-                select(Lesson.id, Lesson.required)
-                .where(Lesson.course_id == course.id)
-                .order_by(Lesson.module_id, Lesson.position)
-            ).all()
-            outline[course.id] = [(r[0], bool(r[1])) for r in rows]
+        catalog = _catalog(s)
         ds = Dataset(
             base_domain=settings.base_domain,
             password=PASSWORD,
             # Lessons a learner ticks off by hand: a quiz lesson is completed by passing its quiz (403 here).
-            lesson_ids=[lid for c in courses for lid, _ in outline[c.id] if lid not in quiz_lessons],
-            course_slugs=[c.slug for c in courses],
+            lesson_ids=[
+                lid
+                for c in catalog.courses
+                for lid, _ in catalog.outline[c.id]
+                if lid not in catalog.quiz_lessons
+            ],
+            course_slugs=[c.slug for c in catalog.courses],
         )
-        slugs = {c.id: c.slug for c in courses}
-        quizzes = list(
-            s.scalars(
-                select(Quiz)
-                .where(Quiz.course_id.in_(list(slugs)))
-                .options(selectinload(Quiz.questions))
-                .order_by(Quiz.id)
-            )
+        ds.quizzes = _bench_quizzes(catalog)
+        province = _Province(
+            settings, catalog, learners, bench_users, quiz_takers, rnd, now=utcnow(), pw_hash=_password_hash()
         )
-        banks = {q.id: bank_of(q) for q in quizzes}
-        for quiz in quizzes:
-            pairs = {b.id: _key_and_wrong(question_to_json(b)) for b in banks[quiz.id]}
-            ds.quizzes.append(
-                BenchQuiz(
-                    quiz.id,
-                    slugs[quiz.course_id],
-                    quiz.max_attempts,
-                    key={k: v[0] for k, v in pairs.items()},
-                    wrong={k: v[1] for k, v in pairs.items()},
-                )
-            )
-        bench_quizzes = {q.quiz_id: q for q in ds.quizzes}
-        now = utcnow()
         for slug in PROVINCES:
-            tid = tenants[slug]
-            s.execute(
-                insert(Cohort),
-                [
-                    {
-                        "tenant_id": tid,
-                        "course_id": c.id,
-                        "code": f"BENCH-{c.id}",
-                        "title": f"Đợt bench {c.slug}",
-                        "self_enrolment": True,
-                    }
-                    for c in courses
-                ],
-            )
-            cohort_ids = dict(
-                s.execute(select(Cohort.course_id, Cohort.id).where(Cohort.tenant_id == tid)).all()
-            )
-            kinds = ["learner"] * learners + ["reader"] * bench_users + ["writer"] * bench_users
-            kinds += ["quiz"] * quiz_takers
-            users = []
-            for i, kind in enumerate(kinds):
-                users.append(
-                    {
-                        "tenant_id": tid,
-                        "username": f"{kind[0]}{i:06d}",
-                        "full_name": f"Học viên {kind} {i}",
-                        "name_folded": f"hoc vien {kind} {i}",
-                        "roles": ["learner"],
-                        "password_hash": pw_hash,
-                        "is_active": True,
-                        "must_change_password": False,
-                        "token_version": 0,
-                        "created_at": now,
-                    }
-                )
-            s.execute(insert(User), users)
-            ids = dict(s.execute(select(User.username, User.id).where(User.tenant_id == tid)).all())
-            enrolments = []
-            takers = {ids[f"q{i:06d}"] for i, kind in enumerate(kinds) if kind == "quiz"}
-            for i, kind in enumerate(kinds):
-                uid = ids[f"{kind[0]}{i:06d}"]
-                picked = courses if kind != "learner" else rnd.sample(courses, rnd.randint(1, len(courses)))
-                for c in picked:
-                    lessons = outline[c.id]
-                    # Readers and writers are mid-course, as most learners are on a contest day: started
-                    # (the first lesson done), not finished. Quiz takers have done nothing yet; other
-                    # learners are anywhere from not started to every lesson done.
-                    if kind == "learner":
-                        done = rnd.randint(0, len(lessons))
-                    elif kind == "quiz":
-                        done = 0
-                    else:
-                        done = 1 if kind == "writer" else rnd.randint(1, max(1, len(lessons) - 2))
-                    enrolments.append((uid, c, lessons[:done]))
-            s.execute(
-                insert(Enrolment),
-                [
-                    {
-                        "tenant_id": tid,
-                        "user_id": uid,
-                        "course_id": c.id,
-                        "cohort_id": cohort_ids[c.id] if uid % 2 else None,
-                        "lessons_total": c.required_lessons,
-                        "lessons_completed": sum(1 for _, req in done if req),
-                        "percent": min(
-                            100, sum(1 for _, req in done if req) * 100 // max(1, c.required_lessons)
-                        ),
-                        "enrolled_at": now,
-                        "started_at": now if done or uid in takers else None,
-                        "last_lesson_id": done[-1][0] if done else None,
-                        "late": False,
-                    }
-                    for uid, c, done in enrolments
-                ],
-            )
-            enrol_ids = {
-                (u, c): e
-                for e, u, c in s.execute(
-                    select(Enrolment.id, Enrolment.user_id, Enrolment.course_id).where(
-                        Enrolment.tenant_id == tid
-                    )
-                ).all()
-            }
-            progress = [
-                {
-                    "tenant_id": tid,
-                    "enrolment_id": enrol_ids[(uid, c.id)],
-                    "lesson_id": lid,
-                    "completed_at": now,
-                }
-                for uid, c, done in enrolments
-                for lid, _ in done
-            ]
-            for start in range(0, len(progress), 20_000):
-                s.execute(insert(LessonProgress), progress[start : start + 20_000])
-            host = f"{slug}.{settings.base_domain}"
-            first = {"reader": learners, "writer": learners + bench_users, "quiz": learners + 2 * bench_users}
-            for kind, target, count in (
-                ("reader", ds.readers, bench_users),
-                ("writer", ds.writers, bench_users),
-                ("quiz", ds.quiz_takers, quiz_takers),
-            ):
-                for i in range(count):
-                    index = first[kind] + i
-                    uid = ids[f"{kind[0]}{index:06d}"]
-                    token, _ = create_access_token(
-                        secret=secret_key,
-                        algorithm=settings.jwt_algorithm,
-                        user_id=uid,
-                        tenant_id=tid,
-                        version=0,
-                        ttl_minutes=24 * 60,
-                    )
-                    target.append(BenchUser(host, f"{kind[0]}{index:06d}", uid, token))
-            # The quiz takers' attempts, as `service.start_attempt` makes them: one active attempt per learner
-            # and quiz is all the schema allows, hence as many takers as attempts are needed.
-            attempts, bodies = [], []
-            for taker in ds.quiz_takers[len(ds.quiz_takers) - quiz_takers :]:
-                for quiz in quizzes:
-                    drawn = draw_questions(banks[quiz.id], quiz.draw, rnd)
-                    if quiz.shuffle_options:
-                        drawn = [shuffle_options(q, rnd) for q in drawn]
-                    limit = quiz.time_limit_minutes
-                    deadline = now + dt.timedelta(minutes=limit) if limit else None
-                    attempts.append(
-                        {
-                            "tenant_id": tid,
-                            "user_id": taker.user_id,
-                            "enrolment_id": enrol_ids[(taker.user_id, quiz.course_id)],
-                            "quiz_id": quiz.id,
-                            "number": 1,
-                            "questions": [question_to_json(q) for q in drawn],
-                            "answers": {},
-                            "status": IN_PROGRESS,
-                            "started_at": now,
-                            "deadline": deadline,
-                        }
-                    )
-                    answers = answers_for(bench_quizzes[quiz.id], [q.id for q in drawn], rnd)
-                    bodies.append((taker.user_id, quiz.id, json.dumps({"answers": answers}), deadline))
-            if attempts:
-                s.execute(insert(QuizAttempt), attempts)
-                attempt_ids = dict(
-                    ((u, q), a)
-                    for a, u, q in s.execute(
-                        select(QuizAttempt.id, QuizAttempt.user_id, QuizAttempt.quiz_id).where(
-                            QuizAttempt.tenant_id == tid
-                        )
-                    ).all()
-                )
-                index_of = {u.user_id: n for n, u in enumerate(ds.quiz_takers)}
-                ds.attempts += [
-                    BenchAttempt(index_of[u], attempt_ids[(u, q)], q, body, deadline)
-                    for u, q, body, deadline in bodies
-                ]
+            province.load(s, ds, tenants[slug], slug)
         s.commit()
         # Provinces, takers and quizzes mixed, so any slice of the list is a realistic mix.
         rnd.shuffle(ds.attempts)
@@ -342,10 +154,288 @@ def build(
             "users": s.scalar(select(func.count()).select_from(User)) or 0,
             "enrolments": s.scalar(select(func.count()).select_from(Enrolment)) or 0,
             "lesson_progress": s.scalar(select(func.count()).select_from(LessonProgress)) or 0,
-            "courses": len(courses),
+            "courses": len(catalog.courses),
             "lessons": len(ds.lesson_ids),
             "quizzes": len(ds.quizzes),
             "open_attempts": len(ds.attempts),
         }
     engine.dispose()
     return ds
+
+
+def _password_hash() -> str:
+    from app.core.security import hash_password
+
+    return hash_password(PASSWORD)
+
+
+@dataclass
+class _Catalog:
+    """The published courses, each one's lessons in reading order (id, required), and the quizzes."""
+
+    courses: list[Any]
+    outline: dict[int, list[tuple[int, bool]]]
+    quiz_lessons: set[int]
+    quizzes: list[Any]
+    banks: dict[int, Any]  # quiz id -> its question bank
+
+
+def _catalog(s: Any) -> _Catalog:
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from app.catalog.models import Course, Lesson
+    from app.quizzes.models import Quiz
+    from app.quizzes.service import bank_of
+
+    courses = list(s.scalars(select(Course).where(Course.status == "published").order_by(Course.id)))
+    outline: dict[int, list[tuple[int, bool]]] = {}
+    quiz_lessons: set[int] = set()
+    for course in courses:
+        quiz_lessons |= set(
+            s.scalars(select(Lesson.id).where(Lesson.course_id == course.id, Lesson.kind == "quiz"))
+        )
+        rows = s.execute(
+            select(Lesson.id, Lesson.required)
+            .where(Lesson.course_id == course.id)
+            .order_by(Lesson.module_id, Lesson.position)
+        ).all()
+        outline[course.id] = [(r[0], bool(r[1])) for r in rows]
+    quizzes = list(
+        s.scalars(
+            select(Quiz)
+            .where(Quiz.course_id.in_([c.id for c in courses]))
+            .options(selectinload(Quiz.questions))
+            .order_by(Quiz.id)
+        )
+    )
+    return _Catalog(courses, outline, quiz_lessons, quizzes, {q.id: bank_of(q) for q in quizzes})
+
+
+def _bench_quizzes(catalog: _Catalog) -> list[BenchQuiz]:
+    """Every quiz with its answer key and a wrong answer to each question."""
+    from app.quizzes.service import question_to_json
+
+    slugs = {c.id: c.slug for c in catalog.courses}
+    found = []
+    for quiz in catalog.quizzes:
+        pairs = {b.id: _key_and_wrong(question_to_json(b)) for b in catalog.banks[quiz.id]}
+        found.append(
+            BenchQuiz(
+                quiz.id,
+                slugs[quiz.course_id],
+                quiz.max_attempts,
+                key={k: v[0] for k, v in pairs.items()},
+                wrong={k: v[1] for k, v in pairs.items()},
+            )
+        )
+    return found
+
+
+def _lessons_done(kind: str, lessons: list[tuple[int, bool]], rnd: random.Random) -> list[tuple[int, bool]]:
+    """Readers and writers are mid-course, as most learners are on a contest day: started (the first lesson
+    done), not finished. Quiz takers have done nothing yet; other learners are anywhere from not started to
+    every lesson done."""
+    if kind == "learner":
+        done = rnd.randint(0, len(lessons))
+    elif kind == "quiz":
+        done = 0
+    else:
+        done = 1 if kind == "writer" else rnd.randint(1, max(1, len(lessons) - 2))
+    return lessons[:done]
+
+
+@dataclass
+class _Province:
+    """Loads one province's share of the dataset: a cohort per course, the learners, their enrolments and
+    completed lessons, the bench users' tokens and the quiz takers' open attempts."""
+
+    settings: Any
+    catalog: _Catalog
+    learners: int
+    bench_users: int
+    quiz_takers: int
+    rnd: random.Random
+    now: dt.datetime
+    pw_hash: str
+
+    def load(self, s: Any, ds: Dataset, tid: int, slug: str) -> None:
+        from sqlalchemy import insert, select
+
+        from app.cohorts.models import Cohort
+
+        courses = self.catalog.courses
+        s.execute(
+            insert(Cohort),
+            [
+                {
+                    "tenant_id": tid,
+                    "course_id": c.id,
+                    "code": f"BENCH-{c.id}",
+                    "title": f"Đợt bench {c.slug}",
+                    "self_enrolment": True,
+                }
+                for c in courses
+            ],
+        )
+        cohort_ids = dict(s.execute(select(Cohort.course_id, Cohort.id).where(Cohort.tenant_id == tid)).all())
+        kinds = ["learner"] * self.learners + ["reader"] * self.bench_users + ["writer"] * self.bench_users
+        kinds += ["quiz"] * self.quiz_takers
+        ids = self.insert_users(s, tid, kinds)
+        takers = {ids[f"q{i:06d}"] for i, kind in enumerate(kinds) if kind == "quiz"}
+        enrolments = []
+        for i, kind in enumerate(kinds):
+            uid = ids[f"{kind[0]}{i:06d}"]
+            rnd = self.rnd
+            picked = courses if kind != "learner" else rnd.sample(courses, rnd.randint(1, len(courses)))
+            enrolments += [(uid, c, _lessons_done(kind, self.catalog.outline[c.id], rnd)) for c in picked]
+        enrol_ids = self.insert_enrolments(s, tid, enrolments, cohort_ids, takers)
+        self.sign_in(ds, tid, f"{slug}.{self.settings.base_domain}", ids)
+        self.start_attempts(s, ds, tid, enrol_ids)
+
+    def insert_users(self, s: Any, tid: int, kinds: list[str]) -> dict[str, int]:
+        """Learner accounts named by kind and number (`l000001`, `r002000`…); username -> id."""
+        from sqlalchemy import insert, select
+
+        from app.accounts.models import User
+
+        users = [
+            {
+                "tenant_id": tid,
+                "username": f"{kind[0]}{i:06d}",
+                "full_name": f"Học viên {kind} {i}",
+                "name_folded": f"hoc vien {kind} {i}",
+                "roles": ["learner"],
+                "password_hash": self.pw_hash,
+                "is_active": True,
+                "must_change_password": False,
+                "token_version": 0,
+                "created_at": self.now,
+            }
+            for i, kind in enumerate(kinds)
+        ]
+        s.execute(insert(User), users)
+        return dict(s.execute(select(User.username, User.id).where(User.tenant_id == tid)).all())
+
+    def insert_enrolments(
+        self,
+        s: Any,
+        tid: int,
+        enrolments: list[tuple[int, Any, list[tuple[int, bool]]]],
+        cohort_ids: dict[int, int],
+        takers: set[int],
+    ) -> dict[tuple[int, int], int]:
+        """The enrolments with figures matching their completed lessons, and those lessons' progress rows."""
+        from sqlalchemy import insert, select
+
+        from app.progress.models import Enrolment, LessonProgress
+
+        now = self.now
+        s.execute(
+            insert(Enrolment),
+            [
+                {
+                    "tenant_id": tid,
+                    "user_id": uid,
+                    "course_id": c.id,
+                    "cohort_id": cohort_ids[c.id] if uid % 2 else None,
+                    "lessons_total": c.required_lessons,
+                    "lessons_completed": sum(1 for _, req in done if req),
+                    "percent": min(100, sum(1 for _, req in done if req) * 100 // max(1, c.required_lessons)),
+                    "enrolled_at": now,
+                    "started_at": now if done or uid in takers else None,
+                    "last_lesson_id": done[-1][0] if done else None,
+                    "late": False,
+                }
+                for uid, c, done in enrolments
+            ],
+        )
+        enrol_ids = {
+            (u, c): e
+            for e, u, c in s.execute(
+                select(Enrolment.id, Enrolment.user_id, Enrolment.course_id).where(Enrolment.tenant_id == tid)
+            ).all()
+        }
+        progress = [
+            {"tenant_id": tid, "enrolment_id": enrol_ids[(uid, c.id)], "lesson_id": lid, "completed_at": now}
+            for uid, c, done in enrolments
+            for lid, _ in done
+        ]
+        for start in range(0, len(progress), 20_000):
+            s.execute(insert(LessonProgress), progress[start : start + 20_000])
+        return enrol_ids
+
+    def sign_in(self, ds: Dataset, tid: int, host: str, ids: dict[str, int]) -> None:
+        """Tokens for the readers, writers and quiz takers, as `POST /api/v1/auth/token` would sign them."""
+        from app.core.security import create_access_token
+
+        learners, bench_users = self.learners, self.bench_users
+        first = {"reader": learners, "writer": learners + bench_users, "quiz": learners + 2 * bench_users}
+        for kind, target, count in (
+            ("reader", ds.readers, bench_users),
+            ("writer", ds.writers, bench_users),
+            ("quiz", ds.quiz_takers, self.quiz_takers),
+        ):
+            for i in range(count):
+                index = first[kind] + i
+                uid = ids[f"{kind[0]}{index:06d}"]
+                token, _ = create_access_token(
+                    secret=self.settings.secret_key,
+                    algorithm=self.settings.jwt_algorithm,
+                    user_id=uid,
+                    tenant_id=tid,
+                    version=0,
+                    ttl_minutes=24 * 60,
+                )
+                target.append(BenchUser(host, f"{kind[0]}{index:06d}", uid, token))
+
+    def start_attempts(self, s: Any, ds: Dataset, tid: int, enrol_ids: dict[tuple[int, int], int]) -> None:
+        """The quiz takers' attempts, as `service.start_attempt` makes them: one active attempt per learner
+        and quiz is all the schema allows, hence as many takers as attempts are needed."""
+        from sqlalchemy import insert, select
+
+        from app.quizzes.grading import draw_questions, shuffle_options
+        from app.quizzes.models import IN_PROGRESS, QuizAttempt
+        from app.quizzes.service import question_to_json
+
+        bench_quizzes = {q.quiz_id: q for q in ds.quizzes}
+        attempts, bodies = [], []
+        for taker in ds.quiz_takers[len(ds.quiz_takers) - self.quiz_takers :]:
+            for quiz in self.catalog.quizzes:
+                drawn = draw_questions(self.catalog.banks[quiz.id], quiz.draw, self.rnd)
+                if quiz.shuffle_options:
+                    drawn = [shuffle_options(q, self.rnd) for q in drawn]
+                limit = quiz.time_limit_minutes
+                deadline = self.now + dt.timedelta(minutes=limit) if limit else None
+                attempts.append(
+                    {
+                        "tenant_id": tid,
+                        "user_id": taker.user_id,
+                        "enrolment_id": enrol_ids[(taker.user_id, quiz.course_id)],
+                        "quiz_id": quiz.id,
+                        "number": 1,
+                        "questions": [question_to_json(q) for q in drawn],
+                        "answers": {},
+                        "status": IN_PROGRESS,
+                        "started_at": self.now,
+                        "deadline": deadline,
+                    }
+                )
+                answers = answers_for(bench_quizzes[quiz.id], [q.id for q in drawn], self.rnd)
+                bodies.append((taker.user_id, quiz.id, json.dumps({"answers": answers}), deadline))
+        if not attempts:
+            return
+        s.execute(insert(QuizAttempt), attempts)
+        attempt_ids = dict(
+            ((u, q), a)
+            for a, u, q in s.execute(
+                select(QuizAttempt.id, QuizAttempt.user_id, QuizAttempt.quiz_id).where(
+                    QuizAttempt.tenant_id == tid
+                )
+            ).all()
+        )
+        index_of = {u.user_id: n for n, u in enumerate(ds.quiz_takers)}
+        ds.attempts += [
+            BenchAttempt(index_of[u], attempt_ids[(u, q)], q, body, deadline)
+            for u, q, body, deadline in bodies
+        ]

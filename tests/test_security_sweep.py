@@ -310,3 +310,16 @@ def test_an_id_past_the_database_range_is_refused_before_the_database_sees_it(
         r = admin.api(method, url)
         assert r.status_code == 422 and r.json()["code"] == "out_of_range", (url, r.text)
         assert r.json()["detail"] == "Một con số trong yêu cầu vượt quá giới hạn cho phép.", r.text
+
+
+def test_ids_are_32_bit_on_both_databases_and_only_declared_ids_are_checked(
+    world: factories.World, make_client: Callable[..., Browser]
+) -> None:
+    """Ids are INTEGER columns: PostgreSQL stores up to 2^31 - 1, so one more is refused the same way on
+    SQLite (whose rowids would go further) before any query; the largest id is still just an unknown id."""
+    admin = _signed_in(make_client, "admin")
+    r = admin.api("GET", f"/api/v1/cohorts/{2**31}")
+    assert r.status_code == 422 and r.json()["code"] == "out_of_range", r.text
+    assert admin.api("GET", f"/api/v1/cohorts/{2**31 - 1}").status_code == 404
+    # A course slug made of digits is a slug, not an id: not found, not out of range.
+    assert admin.api("GET", f"/api/v1/courses/{2**40}").status_code == 404

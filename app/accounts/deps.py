@@ -148,10 +148,6 @@ PageStaff = Annotated[User, page_role(TRAINER, TENANT_ADMIN, NATIONAL_ADMIN)]
 PageNationalAdmin = Annotated[User, page_role(NATIONAL_ADMIN)]
 
 
-def throttle_counter(request: Request) -> Any:
-    return request.app.state.failure_counter
-
-
 async def may_upload(scope: Scope, roles: tuple[str, ...]) -> bool:
     """Whether the account signed in on this request holds one of `roles`: asked by the body limit
     (app.core.bodylimit) before an upload's body is read, in a worker thread (one primary-key read)."""

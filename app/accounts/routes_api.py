@@ -6,11 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import OAuth2PasswordRequestForm
-from sqlalchemy.orm import Session
 
 from app.accounts import service
 from app.accounts.deps import ApiAdmin, ApiUserAllowingPasswordChange
-from app.accounts.models import User
 from app.accounts.schemas import (
     MeRead,
     PasswordChange,
@@ -21,70 +19,14 @@ from app.accounts.schemas import (
     UserList,
     UserRead,
 )
+from app.accounts.signin import issue_token, sign_in
 from app.audit import service as audit
-from app.core.db import begin_write
 from app.core.deps import AppSettings, DbSession, client_address, manual_write
 from app.core.errors import DomainError
 from app.core.numbers import MAX_ID
-from app.core.security import create_access_token
-from app.core.settings import Settings
 from app.tenancy.deps import CurrentTenant
-from app.tenancy.models import TenantContext
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
-
-
-def issue_token(settings: Settings, tenant: TenantContext, user_id: int, version: int) -> tuple[str, int]:
-    token, _ = create_access_token(
-        secret=settings.secret_key,
-        algorithm=settings.jwt_algorithm,
-        user_id=user_id,
-        tenant_id=tenant.id,
-        version=version,
-        ttl_minutes=settings.token_ttl_minutes,
-    )
-    return token, settings.token_ttl_minutes * 60
-
-
-def throttle_policy(settings: Settings) -> service.ThrottlePolicy:
-    return service.ThrottlePolicy(
-        settings.login_window_seconds,
-        settings.login_max_failures_per_account,
-        settings.login_max_failures_per_address,
-    )
-
-
-def sign_in(request: Request, session: Session, settings: Settings, identifier: str, password: str) -> User:
-    """Verify the password (argon2id) before taking the write lock, then record the sign-in.
-
-    The endpoint must be marked `@manual_write`: on SQLite, verifying inside the write transaction
-    held the database's only write lock for ~0.1 s per sign-in, and a burst of sign-ins stalled every
-    lesson completion behind it.
-    """
-    counter = request.app.state.failure_counter
-    policy = throttle_policy(settings)
-    address = client_address(request)
-    checked = service.check_password(
-        session,
-        identifier=identifier,
-        password=password,
-        client_address=address,
-        counter=counter,
-        policy=policy,
-    )
-    session.commit()  # end the read transaction: nothing was written
-    session.expire_all()  # authenticate reads the account again, as it is now
-    begin_write(session)
-    return service.authenticate(
-        session,
-        identifier=identifier,
-        password=password,
-        client_address=address,
-        counter=counter,
-        policy=policy,
-        secret_key=settings.secret_key,
-        checked=checked,
-    )
 
 
 @router.post("/auth/token", response_model=TokenRead, name="api:token")

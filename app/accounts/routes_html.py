@@ -9,13 +9,22 @@ from fastapi.responses import Response
 
 from app.accounts import registration, service
 from app.accounts.deps import OptionalPageUser, PageUser, PageUserAllowingPasswordChange
-from app.accounts.routes_api import issue_token, sign_in
+from app.accounts.signin import issue_token, sign_in
 from app.core import i18n
 from app.core.deps import AppSettings, DbSession, client_address, manual_write
 from app.core.errors import N_, DomainError, Invalid, NotFound
 from app.core.numbers import parse_int
 from app.core.settings import Settings
-from app.core.web import AUTH_COOKIE, LANG_COOKIE, html_router, redirect, render, request_language
+from app.core.web import (
+    AUTH_COOKIE,
+    LANG_COOKIE,
+    error_text,
+    html_router,
+    redirect,
+    redirect_to,
+    render,
+    request_language,
+)
 from app.tenancy.deps import CurrentTenant
 
 router = html_router()
@@ -40,11 +49,7 @@ def set_auth_cookie(response: Response, settings: Settings, token: str) -> None:
     )
 
 
-def error_text(request: Request, exc: DomainError) -> str:
-    return i18n.translate(request_language(request), exc.message, **exc.params)
-
-
-@router.get("/login", name="login")
+@router.get("/login", name="accounts:login")
 def login_form(
     request: Request, tenant: CurrentTenant, user: OptionalPageUser, next: str | None = None
 ) -> Response:
@@ -53,7 +58,7 @@ def login_form(
     return render(request, "accounts/login.html", {"next": safe_next(next), "identifier": ""})
 
 
-@router.post("/login", name="login_submit")
+@router.post("/login", name="accounts:login_submit")
 @manual_write
 def login_submit(
     request: Request,
@@ -78,26 +83,28 @@ def login_submit(
             headers=headers,
         )
     token, _ = issue_token(settings, tenant, user.id, user.token_version)
-    target = "/account/password?next=" + safe_next(next) if user.must_change_password else safe_next(next)
-    response = redirect(request, target)
+    if user.must_change_password:
+        response = redirect_to(request, "accounts:password", query={"next": safe_next(next)})
+    else:
+        response = redirect(request, safe_next(next))
     set_auth_cookie(response, settings, token)
     return response
 
 
-@router.post("/logout", name="logout")
+@router.post("/logout", name="accounts:logout")
 def logout(request: Request, session: DbSession, user: PageUserAllowingPasswordChange) -> Response:
     service.sign_out(session, user, client_address=client_address(request))
-    response = redirect(request, "/")
+    response = redirect_to(request, "portal:home")
     response.delete_cookie(AUTH_COOKIE, path="/")
     return response
 
 
-@router.get("/account", name="account")
+@router.get("/account", name="accounts:account")
 def account(request: Request, tenant: CurrentTenant, user: PageUser) -> Response:
     return render(request, "accounts/account.html", {"user": user})
 
 
-@router.get("/account/password", name="password_form")
+@router.get("/account/password", name="accounts:password")
 def password_form(
     request: Request, tenant: CurrentTenant, user: PageUserAllowingPasswordChange, next: str | None = None
 ) -> Response:
@@ -106,7 +113,7 @@ def password_form(
     )
 
 
-@router.post("/account/password", name="password_submit")
+@router.post("/account/password", name="accounts:password_submit")
 def password_submit(
     request: Request,
     session: DbSession,
@@ -144,12 +151,15 @@ def password_submit(
             status_code=422,
         )
     token, _ = issue_token(settings, tenant, user.id, user.token_version)
-    response = redirect(request, safe_next(next) if forced else "/account?changed=1")
+    if forced:
+        response = redirect(request, safe_next(next))
+    else:
+        response = redirect_to(request, "accounts:account", query={"changed": 1})
     set_auth_cookie(response, settings, token)
     return response
 
 
-@router.post("/lang", name="set_language")
+@router.post("/lang", name="accounts:language")
 def set_language(
     request: Request,
     lang: Annotated[str, Form(max_length=5)] = "vi",
@@ -161,7 +171,7 @@ def set_language(
     return response
 
 
-@router.get("/register", name="register")
+@router.get("/register", name="accounts:register")
 def register_form(
     request: Request, session: DbSession, tenant: CurrentTenant, user: OptionalPageUser
 ) -> Response:
@@ -169,13 +179,13 @@ def register_form(
     if not tenant.self_registration:
         raise NotFound(N_("Page not found."), code="no_self_registration")
     if user is not None:
-        return redirect(request, "/courses")
+        return redirect_to(request, "courses:list")
     return render(
         request, "accounts/register.html", {"form": {}, "units": registration.residence_units(session)}
     )
 
 
-@router.post("/register", name="register_submit")
+@router.post("/register", name="accounts:register_submit")
 def register_submit(
     request: Request,
     session: DbSession,
@@ -224,6 +234,6 @@ def register_submit(
             headers=headers,
         )
     token, _ = issue_token(settings, tenant, user.id, user.token_version)
-    response = redirect(request, f"/courses?welcome={user.username}")
+    response = redirect_to(request, "courses:list", query={"welcome": user.username})
     set_auth_cookie(response, settings, token)
     return response

@@ -241,7 +241,7 @@ def _initial_secret_state(user: User, password: str, secret_key: str | None) -> 
 
 @dataclass(frozen=True)
 class PasswordCheck:
-    """An argon2 verification done before the write transaction (see `sign_in`)."""
+    """An argon2 verification done before the write transaction (see `app/accounts/signin.sign_in`)."""
 
     user_id: int | None
     password_hash: str | None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
@@ -27,13 +27,6 @@ def record(
         event_row.tenant_id = tenant_id
     session.add(event_row)
     return event_row
-
-
-def list_events(session: Session, *, action: str | None = None, limit: int = 100) -> list[AuditEvent]:
-    stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
-    if action:
-        stmt = stmt.where(AuditEvent.action == action)
-    return list(session.scalars(stmt))
 
 
 class AuditLogIsAppendOnly(RuntimeError):

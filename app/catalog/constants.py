@@ -12,6 +12,7 @@ LESSON_KIND_LABELS = {
     QUIZ: N_("Quiz"),
 }
 CATALOG_PAGE_SIZE = 20
+API_PAGE_SIZE = 50  # courses per page of the list API by default
 HOME_FEATURED = 6
 MAX_TITLE = 300
 MAX_SUMMARY = 2000

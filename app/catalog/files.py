@@ -232,79 +232,30 @@ def _set(obj: Any, **values: Any) -> bool:
 
 
 def import_course(session: Session, folder: CourseFolder, storage: Storage, *, max_bytes: int) -> ImportStats:
-    """Create or update one course of the bound tenant (the national one, from the CLI) from its folder."""
+    """Create or update one course of the bound tenant (the national one, from the CLI) from its folder.
+
+    Idempotent: the course row, then its modules and lessons in the folder's order (a lesson whose file and
+    place are unchanged is left alone), then what the folder no longer lists is removed, then the quizzes.
+    """
     stats = ImportStats()
-    meta = folder.meta
-    slug = service.clean_slug(str(meta["slug"]))
-    tenant_id = bound_tenant_id(session)
-    course = session.scalars(
-        select(Course)
-        .where(Course.slug == slug, Course.tenant_id == tenant_id)
-        .options(selectinload(Course.modules).selectinload(CourseModule.lessons).selectinload(Lesson.media))
-    ).first()
-    completion = meta.get("completion") or {}
-    fields = {
-        "title": service.clean_title(str(meta["title"])),
-        "summary": nfc(str(meta.get("summary") or "")),
-        "target_groups": service.clean_target_groups([str(g) for g in meta.get("target_groups") or []]),
-        "tags": service.clean_tags([str(t) for t in meta.get("tags") or []]),
-        "completion_quizzes": [str(q) for q in completion.get("quizzes") or []],
-        "certificate": bool(meta.get("certificate", False)),
-        "source": "files",
-    }
-    if course is None:
-        # Shipped courses are published straight away; an admin may unpublish them later.
-        course = Course(slug=slug, status=PUBLISHED, published_at=utcnow(), **fields)
-        course.modules = []
-        course.search_folded = service.search_text(course)
-        session.add(course)
-        session.flush()
-        stats.courses_created += 1
-        course_changed = False
-    else:
-        course_changed = _set(course, **fields)
-        course_changed |= _set(course, search_folded=service.search_text(course))
-    modules_by_slug = {m.slug: m for m in course.modules}
+    slug = service.clean_slug(str(folder.meta["slug"]))
+    course, course_changed = _upsert_course(session, slug, folder.meta, stats)
     lessons_by_slug = {lesson.slug: lesson for m in course.modules for lesson in m.lessons}
-    wanted_modules: set[str] = set()
+    modules_by_slug = {m.slug: m for m in course.modules}
     wanted_lessons: set[str] = set()
-    for m_index, m_meta in enumerate(meta["modules"], start=1):
-        m_slug = str(m_meta["slug"])
-        wanted_modules.add(m_slug)
-        module = modules_by_slug.get(m_slug)
-        if module is None:
-            module = CourseModule(course_id=course.id, slug=m_slug, title=nfc(str(m_meta["title"])))
-            module.position = m_index
-            module.lessons = []
-            course.modules.append(module)
-            session.flush()
-            course_changed = True
-        else:
-            course_changed |= _set(module, title=nfc(str(m_meta["title"])), position=m_index)
+    for m_index, m_meta in enumerate(folder.meta["modules"], start=1):
+        module, module_changed = _upsert_module(session, course, modules_by_slug, m_meta, m_index)
+        course_changed |= module_changed
         for l_index, stem in enumerate(m_meta.get("lessons") or [], start=1):
             lf = folder.lessons[str(stem)]
             wanted_lessons.add(lf.slug)
-            digest = lesson_hash(lf)
             lesson = lessons_by_slug.get(lf.slug)
-            placed = lesson is not None and lesson.module_id == module.id and lesson.position == l_index
-            if lesson is not None and lesson.content_hash == digest and placed:
-                stats.lessons_unchanged += 1
-                continue
-            if lesson is None:
-                lesson = Lesson(course_id=course.id, module_id=module.id, slug=lf.slug, position=l_index)
-                session.add(lesson)
-                stats.lessons_created += 1
-            else:
-                stats.lessons_updated += 1
-            lesson.module_id = module.id
-            lesson.position = l_index
-            if lesson.content_hash != digest:
-                _apply_lesson_file(session, storage, course, lesson, lf, digest, max_bytes)
-            session.flush()
+            _upsert_lesson(session, storage, course, module, lesson, lf, l_index, stats, max_bytes)
     for lesson in list(lessons_by_slug.values()):
         if lesson.slug not in wanted_lessons:
             session.delete(lesson)
             stats.lessons_removed += 1
+    wanted_modules = {str(m_meta["slug"]) for m_meta in folder.meta["modules"]}
     for module in list(course.modules):
         if module.slug not in wanted_modules:
             course.modules.remove(module)
@@ -320,6 +271,89 @@ def import_course(session: Session, folder: CourseFolder, storage: Storage, *, m
     service.recount_required(session, course.id)
     stats.slugs.append(slug)
     return stats
+
+
+def _upsert_course(
+    session: Session, slug: str, meta: dict[str, Any], stats: ImportStats
+) -> tuple[Course, bool]:
+    """The course row from `course.yaml`, with its modules and lessons loaded; (course, changed?)."""
+    course = session.scalars(
+        select(Course)
+        .where(Course.slug == slug, Course.tenant_id == bound_tenant_id(session))
+        .options(selectinload(Course.modules).selectinload(CourseModule.lessons).selectinload(Lesson.media))
+    ).first()
+    completion = meta.get("completion") or {}
+    fields = {
+        "title": service.clean_title(str(meta["title"])),
+        "summary": nfc(str(meta.get("summary") or "")),
+        "target_groups": service.clean_target_groups([str(g) for g in meta.get("target_groups") or []]),
+        "tags": service.clean_tags([str(t) for t in meta.get("tags") or []]),
+        "completion_quizzes": [str(q) for q in completion.get("quizzes") or []],
+        "certificate": bool(meta.get("certificate", False)),
+        "source": "files",
+    }
+    if course is not None:
+        changed = _set(course, **fields)
+        return course, _set(course, search_folded=service.search_text(course)) | changed
+    # Shipped courses are published straight away; an admin may unpublish them later.
+    course = Course(slug=slug, status=PUBLISHED, published_at=utcnow(), **fields)
+    course.modules = []
+    course.search_folded = service.search_text(course)
+    session.add(course)
+    session.flush()
+    stats.courses_created += 1
+    return course, False
+
+
+def _upsert_module(
+    session: Session,
+    course: Course,
+    modules_by_slug: dict[str, CourseModule],
+    m_meta: dict[str, Any],
+    position: int,
+) -> tuple[CourseModule, bool]:
+    """A module of `course.yaml`'s list at its position; (module, changed?)."""
+    m_slug = str(m_meta["slug"])
+    title = nfc(str(m_meta["title"]))
+    module = modules_by_slug.get(m_slug)
+    if module is not None:
+        return module, _set(module, title=title, position=position)
+    module = CourseModule(course_id=course.id, slug=m_slug, title=title)
+    module.position = position
+    module.lessons = []
+    course.modules.append(module)
+    session.flush()
+    return module, True
+
+
+def _upsert_lesson(
+    session: Session,
+    storage: Storage,
+    course: Course,
+    module: CourseModule,
+    lesson: Lesson | None,
+    lf: LessonFile,
+    position: int,
+    stats: ImportStats,
+    max_bytes: int,
+) -> None:
+    """A lesson file at its place in the module: counted unchanged when its content hash and place match."""
+    digest = lesson_hash(lf)
+    placed = lesson is not None and lesson.module_id == module.id and lesson.position == position
+    if lesson is not None and lesson.content_hash == digest and placed:
+        stats.lessons_unchanged += 1
+        return
+    if lesson is None:
+        lesson = Lesson(course_id=course.id, module_id=module.id, slug=lf.slug, position=position)
+        session.add(lesson)
+        stats.lessons_created += 1
+    else:
+        stats.lessons_updated += 1
+    lesson.module_id = module.id
+    lesson.position = position
+    if lesson.content_hash != digest:
+        _apply_lesson_file(session, storage, course, lesson, lf, digest, max_bytes)
+    session.flush()
 
 
 def _apply_lesson_file(

@@ -8,31 +8,19 @@ from fastapi import APIRouter, Query, Request
 
 from app.accounts.deps import ApiUser
 from app.catalog import service
-from app.catalog.models import Course, Lesson
-from app.catalog.schemas import CourseList, CourseListItem, CourseRead, LessonRead, LessonSummary, ModuleRead
-from app.catalog.service import CourseCard, LessonSnapshot
+from app.catalog.constants import API_PAGE_SIZE
+from app.catalog.models import Course
+from app.catalog.presenters import course_list_item
+from app.catalog.schemas import CourseList, CourseRead, LessonRead, LessonSummary, ModuleRead
 from app.core.deps import DbSession
 from app.core.numbers import MAX_ID
-from app.progress.hot import HotView
-from app.progress.reading import ReadingView, open_lesson_for_reading
+from app.progress.presenters import lesson_read
+from app.progress.reading import open_lesson_for_reading
 from app.quizzes import service as quizzes_service
-from app.quizzes.models import Quiz
 from app.tenancy.deps import CurrentTenant
 from app.tenancy.models import TenantContext
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
-API_PAGE_SIZE = 50  # courses per page of the list API by default
-
-
-def course_list_item(course: Course | CourseCard, tenant: TenantContext) -> CourseListItem:
-    return CourseListItem(
-        slug=course.slug,
-        title=course.title,
-        summary=course.summary,
-        target_groups=list(course.target_groups or []),
-        tags=list(course.tags or []),
-        national=course.tenant_id != tenant.id,
-    )
 
 
 def course_read(course: Course, tenant: TenantContext, quiz_ids: dict[str, int] | None = None) -> CourseRead:
@@ -58,10 +46,6 @@ def course_read(course: Course, tenant: TenantContext, quiz_ids: dict[str, int] 
             for m in course.modules
         ],
     )
-
-
-def media_url(lesson: Lesson | LessonSnapshot) -> str | None:
-    return f"/media/{lesson.media_id}" if lesson.media_id else None
 
 
 @router.get("/courses", response_model=CourseList, name="api:courses")
@@ -109,25 +93,3 @@ def get_lesson(
         ttl=request.app.state.settings.content_cache_seconds,
     )
     return lesson_read(view, quizzes_service.quiz_for_lesson(session, view.lesson))
-
-
-def lesson_read(view: ReadingView | HotView, quiz: Quiz | None) -> LessonRead:
-    """The lesson API's answer, from the general read path or the hot one (app/progress/hot.py)."""
-    lesson = view.lesson
-    return LessonRead(
-        id=lesson.id,
-        course_slug=view.course.slug,
-        module_id=lesson.module_id,
-        title=lesson.title,
-        kind=lesson.kind,
-        required=lesson.required,
-        duration_minutes=lesson.duration_minutes,
-        body_html=lesson.body_html,
-        video_url=media_url(lesson) if lesson.kind == "video" else None,
-        embed_url=lesson.embed_url,
-        document_url=media_url(lesson) if lesson.kind == "document" else None,
-        quiz_id=quiz.id if quiz else None,
-        quiz_slug=lesson.quiz_slug,
-        previous_id=view.previous.id if view.previous else None,
-        next_id=view.next.id if view.next else None,
-    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import File, Form, Query, Request, UploadFile
@@ -10,18 +9,17 @@ from fastapi.responses import FileResponse, Response
 
 from app.accounts.constants import TARGET_GROUPS
 from app.accounts.deps import OptionalPageUser, PageStaff, PageUser
-from app.accounts.routes_html import error_text
 from app.catalog import service
 from app.catalog.constants import CATALOG_PAGE_SIZE, LESSON_KIND_LABELS
 from app.catalog.deps import MediaStorage, max_upload_bytes
-from app.catalog.models import Course, Lesson
+from app.catalog.models import Lesson
+from app.catalog.presenters import catalog_context
 from app.catalog.rendering import render_markdown
-from app.catalog.service import CourseCard
 from app.cohorts import service as cohorts_service
 from app.core.bodylimit import accepts_upload
 from app.core.deps import DbSession
 from app.core.errors import N_, DomainError, NotFound
-from app.core.web import html_router, redirect, render
+from app.core.web import error_text, html_router, redirect_to, render
 from app.progress import service as progress_service
 from app.tenancy.deps import CurrentTenant
 
@@ -52,21 +50,6 @@ def catalog(
     return render(request, "catalog/list.html", catalog_context(courses, total, q=q, group=group, page=page))
 
 
-def catalog_context(
-    courses: Sequence[Course | CourseCard], total: int, *, q: str = "", group: str = "", page: int = 1
-) -> dict[str, object]:
-    """The catalog page's context (also for the hot path, app/progress/hot_asgi.py)."""
-    return {
-        "courses": courses,
-        "total": total,
-        "q": q,
-        "group": group,
-        "groups": TARGET_GROUPS,
-        "page": page,
-        "pages": max(1, -(-total // CATALOG_PAGE_SIZE)),
-    }
-
-
 @router.get("/courses/{slug}", name="courses:detail")
 def course_page(
     request: Request, slug: str, session: DbSession, tenant: CurrentTenant, user: OptionalPageUser
@@ -89,7 +72,7 @@ def course_page(
     )
 
 
-@router.get("/media/{media_id}", name="media")
+@router.get("/media/{media_id}", name="media:file")
 def media_file(
     media_id: int, session: DbSession, tenant: CurrentTenant, user: PageUser, storage: MediaStorage
 ) -> Response:
@@ -142,7 +125,7 @@ def author_create(
             {"courses": courses, "groups": TARGET_GROUPS, "error": error_text(request, exc), "title": title},
             status_code=exc.status_code,
         )
-    return redirect(request, f"/author/courses/{course.slug}")
+    return redirect_to(request, "author:course", slug=course.slug)
 
 
 def _editor(request: Request, course: object, *, status_code: int = 200, **extra: object) -> Response:
@@ -187,7 +170,7 @@ def author_course_save(
         session.rollback()
         course = service.get_course_for_edit(session, user, slug)
         return _editor(request, course, error=error_text(request, exc), status_code=exc.status_code)
-    return redirect(request, f"/author/courses/{course.slug}?saved=1")
+    return redirect_to(request, "author:course", slug=course.slug, query={"saved": 1})
 
 
 @router.post("/author/courses/{slug}/publish", name="author:publish")
@@ -201,7 +184,7 @@ def author_publish(
 ) -> Response:
     course = service.get_course_for_edit(session, user, slug)
     service.set_published(session, course, published == "1")
-    return redirect(request, f"/author/courses/{course.slug}")
+    return redirect_to(request, "author:course", slug=course.slug)
 
 
 @router.post("/author/courses/{slug}/modules", name="author:add_module")
@@ -215,7 +198,7 @@ def author_add_module(
 ) -> Response:
     course = service.get_course_for_edit(session, user, slug)
     service.add_module(session, course, title=title)
-    return redirect(request, f"/author/courses/{course.slug}")
+    return redirect_to(request, "author:course", slug=course.slug)
 
 
 @router.post("/author/modules/{module_id}/move", name="author:move_module")
@@ -230,7 +213,7 @@ def author_move_module(
     module = service.get_module_for_edit(session, user, module_id)
     service.move_module(session, module, direction)
     course = service.get_course_by_id(session, module.course_id)
-    return redirect(request, f"/author/courses/{course.slug}")
+    return redirect_to(request, "author:course", slug=course.slug)
 
 
 @router.post("/author/modules/{module_id}/lessons", name="author:add_lesson")
@@ -245,7 +228,7 @@ def author_add_lesson(
 ) -> Response:
     module = service.get_module_for_edit(session, user, module_id)
     lesson = service.add_lesson(session, module, title=title, kind=kind)
-    return redirect(request, f"/author/lessons/{lesson.id}")
+    return redirect_to(request, "author:lesson", lesson_id=lesson.id)
 
 
 @router.post("/author/lessons/{lesson_id}/move", name="author:move_lesson")
@@ -260,7 +243,7 @@ def author_move_lesson(
     lesson = service.get_lesson_for_edit(session, user, lesson_id)
     service.move_lesson(session, lesson, direction)
     course = service.get_course_by_id(session, lesson.course_id)
-    return redirect(request, f"/author/courses/{course.slug}")
+    return redirect_to(request, "author:course", slug=course.slug)
 
 
 def _lesson_editor(
@@ -330,7 +313,7 @@ def author_lesson_save(
         return _lesson_editor(
             request, session, lesson, error=error_text(request, exc), status_code=exc.status_code
         )
-    return redirect(request, f"/author/lessons/{lesson.id}?saved=1")
+    return redirect_to(request, "author:lesson", lesson_id=lesson.id, query={"saved": 1})
 
 
 @router.post("/author/preview", name="author:preview")

@@ -8,11 +8,12 @@ from fastapi.responses import Response
 from app.accounts.deps import ApiAdmin, ApiUser
 from app.certificates import service
 from app.certificates.models import Certificate
+from app.certificates.presenters import certificate_pdf
 from app.certificates.schemas import CertificateItem, CertificateList, CertificateVerification, RevokeBody
 from app.cohorts import service as cohorts_service
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.settings import Settings
-from app.core.web import attachment
+from app.core.web import attachment, url_path
 from app.tenancy.deps import CurrentTenant
 from app.tenancy.models import TenantContext
 
@@ -32,19 +33,17 @@ def verification(certificate: Certificate, tenant: TenantContext) -> Certificate
     )
 
 
-def certificate_item(certificate: Certificate, tenant: TenantContext, settings: Settings) -> CertificateItem:
+def certificate_item(
+    request: Request, certificate: Certificate, tenant: TenantContext, settings: Settings
+) -> CertificateItem:
     return CertificateItem(
         code=certificate.code,
         course_title=certificate.course_title,
         issued_at=certificate.issued_at,
         valid=not certificate.is_revoked,
-        pdf_url=f"/api/v1/certificates/{certificate.code}/pdf",
+        pdf_url=url_path(request, "api:certificate_pdf", code=certificate.code),
         verify_url=service.verify_url(settings, tenant.slug, certificate.code),
     )
-
-
-def pdf_response(data: bytes, filename: str) -> Response:
-    return attachment(data, filename, "application/pdf")
 
 
 @router.get("/certificates/{code}", response_model=CertificateVerification, name="api:certificate_verify")
@@ -55,9 +54,9 @@ def verify(code: str, session: DbSession, tenant: CurrentTenant) -> CertificateV
 
 @router.get("/me/certificates", response_model=CertificateList, name="api:my_certificates")
 def my_certificates(
-    session: DbSession, tenant: CurrentTenant, user: ApiUser, settings: AppSettings
+    request: Request, session: DbSession, tenant: CurrentTenant, user: ApiUser, settings: AppSettings
 ) -> CertificateList:
-    items = [certificate_item(c, tenant, settings) for c in service.my_certificates(session, user)]
+    items = [certificate_item(request, c, tenant, settings) for c in service.my_certificates(session, user)]
     return CertificateList(items=items, total=len(items))
 
 
@@ -67,7 +66,7 @@ def download_pdf(
 ) -> Response:
     """The certificate as a PDF, for its owner."""
     certificate = service.get_own(session, user, code)
-    return pdf_response(service.render_pdf(settings, tenant, certificate), service.pdf_filename(certificate))
+    return certificate_pdf(settings, tenant, certificate)
 
 
 @router.post(

@@ -11,12 +11,11 @@ from app.accounts.deps import OptionalPageUser, PageAdmin, PageUser
 from app.accounts.models import User
 from app.certificates import service
 from app.certificates.codes import normalize_code
-from app.certificates.routes_api import pdf_response
+from app.certificates.presenters import certificate_pdf
 from app.cohorts import service as cohorts_service
-from app.core import i18n
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.errors import DomainError, Invalid
-from app.core.web import attachment, html_router, redirect, render, request_language
+from app.core.web import attachment, error_text, html_router, redirect_to, render, request_language
 from app.tenancy.deps import CurrentTenant
 
 router = html_router()
@@ -33,9 +32,9 @@ def verify_form(
     error = None
     if code:
         try:
-            return redirect(request, f"/verify/{normalize_code(code)}")
+            return redirect_to(request, "certificates:verify", code=normalize_code(code))
         except Invalid as exc:
-            error = i18n.translate(request_language(request), exc.message, **exc.params)
+            error = error_text(request, exc)
     return render(request, "certificates/verify_form.html", {"code": code, "error": error})
 
 
@@ -65,10 +64,7 @@ def download_pdf(
     settings: AppSettings,
 ) -> Response:
     certificate = service.get_own(session, user, code)
-    lang = request_language(request)
-    return pdf_response(
-        service.render_pdf(settings, tenant, certificate, lang=lang), service.pdf_filename(certificate)
-    )
+    return certificate_pdf(settings, tenant, certificate, lang=request_language(request))
 
 
 def _admin_page(request: Request, session: DbSession, admin: User, **extra: object) -> Response:
@@ -97,9 +93,9 @@ def admin_revoke(
             session, certificate, actor=admin, reason=reason, client_address=client_address(request)
         )
     except DomainError as exc:
-        message = i18n.translate(request_language(request), exc.message, **exc.params)
+        message = error_text(request, exc)
         return _admin_page(request, session, admin, error=message, status=exc.status_code)
-    return redirect(request, f"/admin/certificates?revoked={certificate.code}")
+    return redirect_to(request, "certificates:admin", query={"revoked": certificate.code})
 
 
 @router.post("/admin/cohorts/{cohort_id}/certificates.zip", name="certificates:cohort_zip")

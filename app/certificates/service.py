@@ -29,7 +29,8 @@ from app.core.i18n import VN_TZ
 from app.core.settings import Settings
 from app.core.text import nfc
 from app.progress.models import Enrolment
-from app.tenancy.models import NATIONAL_SLUG, TenantContext
+from app.tenancy.models import TenantContext
+from app.tenancy.service import portal_host
 
 _CODE_TRIES = 5
 
@@ -120,7 +121,7 @@ def portal_origin(settings: Settings, tenant_slug: str) -> str:
     https in production (where a proxy serves the standard port); in development the port `onetouch serve`
     listens on, unless it is 80 or 443.
     """
-    host = settings.base_domain if tenant_slug == NATIONAL_SLUG else f"{tenant_slug}.{settings.base_domain}"
+    host = portal_host(tenant_slug, settings.base_domain)
     if settings.is_production:
         return f"https://{host}"
     port = "" if settings.port in (80, 443) else f":{settings.port}"

@@ -9,13 +9,12 @@ from fastapi import Form, Request
 from fastapi.responses import Response
 
 from app.accounts.deps import PageStaff
-from app.accounts.routes_html import error_text
 from app.catalog import service as catalog_service
 from app.cohorts import service
 from app.cohorts.models import Cohort
 from app.core.deps import DbSession
 from app.core.errors import N_, DomainError, Invalid
-from app.core.web import html_router, redirect, render
+from app.core.web import error_text, html_router, redirect_to, render
 from app.tenancy.deps import CurrentTenant
 from app.units import service as units_service
 
@@ -83,7 +82,7 @@ def cohorts_create(
         return _list_page(
             request, session, user, error=error_text(request, exc), form=form, status_code=exc.status_code
         )
-    return redirect(request, f"/cohorts/{cohort.id}")
+    return redirect_to(request, "cohorts:detail", cohort_id=cohort.id)
 
 
 def _detail(request: Request, session: DbSession, cohort: Cohort, **extra: object) -> Response:

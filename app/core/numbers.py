@@ -12,8 +12,8 @@ import re
 
 # Ids are INTEGER columns: 32-bit on PostgreSQL. No row has an id past this, on either database.
 MAX_ID = 2**31 - 1
-# The largest value an INTEGER/BIGINT column or a LIMIT/OFFSET takes on both databases.
-MAX_DB_INTEGER = 2**63 - 1
+# The largest whole number either database takes at all (BIGINT, LIMIT, OFFSET).
+MAX_INT64 = 2**63 - 1
 
 _DIGITS = re.compile(r"-?[0-9]{1,19}", re.ASCII)
 

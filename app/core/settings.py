@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     env: str = Field(default="development", description="development | test | production")
     database_url: str = f"sqlite:///{VAR_DIR / 'onetouch.db'}"
     base_domain: str = "localhost"
+    # Development only: a public wildcard DNS that answers `haiphong.192-168-1-5.sslip.io` with 192.168.1.5,
+    # so a phone on the same Wi-Fi reaches each province portal through the computer's LAN address
+    # (`*.localhost` resolves only on the computer itself). Empty: province links use BASE_DOMAIN.
+    lan_wildcard_dns: str = "sslip.io"
     secret_key: str = DEFAULT_SECRET_KEY
     port: int = 8000
     host: str = "127.0.0.1"
@@ -134,7 +138,3 @@ class Settings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return self.env not in ("development", "test")
-
-
-def get_settings(**overrides: object) -> Settings:
-    return Settings(**overrides)  # type: ignore[arg-type]

@@ -5,19 +5,23 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-from collections.abc import Mapping
+import weakref
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import iter_route_contexts
 from fastapi.templating import Jinja2Templates
 from starlette.requests import HTTPConnection
+from starlette.routing import BaseRoute, NoMatchFound
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from app.core import i18n
-from app.core.errors import N_, Forbidden
+from app.core.errors import N_, DomainError, Forbidden
 from app.core.security import InvalidToken, csrf_token_for, csrf_token_valid, decode_access_token
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -66,6 +70,51 @@ templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
 
 
+class RouteUrls:
+    """Paths of the app's routes by route name, as the framework builds them (each route's own
+    `url_path_for`). The app-wide `url_path_for` searches every included router and raises along the way
+    (~0.6 ms a link); here the route is found in a dict, and recent paths are kept."""
+
+    _MAX_PATHS = 4096
+
+    def __init__(self, routes: Sequence[BaseRoute]) -> None:
+        self._routes: dict[str, Any] = {}
+        for context in iter_route_contexts(routes):
+            if context.name:
+                self._routes.setdefault(context.name, context)
+        self._paths: dict[tuple[object, ...], str] = {}
+
+    def path(self, name: str, params: Mapping[str, object]) -> str:
+        key = (name, *params.items())  # the same link from another call site may be kept twice: harmless
+        found = self._paths.get(key)
+        if found is None:
+            route = self._routes.get(name)
+            if route is None:
+                raise NoMatchFound(name, dict(params))
+            found = str(route.url_path_for(name, **params))
+            if len(self._paths) >= self._MAX_PATHS:
+                self._paths.clear()
+            self._paths[key] = found
+        return found
+
+
+_ROUTE_URLS: weakref.WeakKeyDictionary[Any, RouteUrls] = weakref.WeakKeyDictionary()
+
+
+def route_urls(app: Any) -> RouteUrls:
+    """The app's route paths, indexed on first use (after every router is included)."""
+    urls = _ROUTE_URLS.get(app)
+    if urls is None:
+        urls = _ROUTE_URLS[app] = RouteUrls(app.routes)
+    return urls
+
+
+def url_path(request: Request, name: str, /, **params: object) -> str:
+    """The path of the route named `name` (`"courses:detail"`, slug=…): a relative link, so it works behind
+    the proxy and on every portal's host. A query string is appended by the caller."""
+    return route_urls(request.app).path(name, params)
+
+
 def static_url(request: Request, rel: str) -> str:
     static: HashedStaticFiles = request.app.state.static_files
     return "/static/" + static.manifest.get(rel, rel)
@@ -80,11 +129,26 @@ def request_token(connection: HTTPConnection) -> str | None:
 
 
 def request_language(request: Request) -> str:
+    """The language of a page: the visitor's choice (its cookie), else the portal's default."""
     tenant = getattr(request.state, "tenant", None)
     return i18n.pick_language(
         request.cookies.get(LANG_COOKIE),
         None if tenant is None else tenant.default_language,
     )
+
+
+def api_language(request: Request) -> str:
+    """The language of an API answer (error details, import messages): Accept-Language, else the portal's
+    default."""
+    tenant = getattr(request.state, "tenant", None)
+    return i18n.pick_language(
+        request.headers.get("accept-language"), None if tenant is None else tenant.default_language
+    )
+
+
+def error_text(request: Request, exc: DomainError) -> str:
+    """A domain error's message in the page's language, for a page that shows it beside the form."""
+    return i18n.translate(request_language(request), exc.message, **exc.params)
 
 
 def csrf_binding(request: Request) -> str:
@@ -116,6 +180,7 @@ def csrf_token(request: Request) -> str:
 
 def page_context(request: Request, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     lang = request_language(request)
+    urls = route_urls(request.app)
     ctx: dict[str, Any] = {
         "request": request,
         "lang": lang,
@@ -130,6 +195,7 @@ def page_context(request: Request, extra: Mapping[str, Any] | None = None) -> di
         "format_datetime": lambda v: i18n.format_datetime(lang, v),
         "format_number": lambda v, digits=0: i18n.format_number(lang, v, digits),
         "static_url": lambda rel: static_url(request, rel),
+        "url": lambda name, **params: urls.path(name, params),
         "csrf_token": csrf_token(request),
         "csrf_field": CSRF_FIELD,
         "is_htmx": is_htmx(request),
@@ -185,6 +251,16 @@ def redirect(request: Request, url: str, status_code: int = 303) -> Response:
         response = RedirectResponse(url, status_code=status_code)
     finish_browser_response(request, response)
     return response
+
+
+def redirect_to(
+    request: Request, name: str, /, *, query: Mapping[str, object] | None = None, **params: object
+) -> Response:
+    """A redirect to the route named `name`; `query` becomes its query string (percent-encoded, `/` kept)."""
+    url = url_path(request, name, **params)
+    if query:
+        url += "?" + urlencode(query, safe="/", quote_via=quote)
+    return redirect(request, url)
 
 
 async def verify_csrf(request: Request) -> None:

@@ -29,6 +29,7 @@ from app.core.pdf_fonts import register_fonts
 from app.core.spreadsheets import XLSX_MEDIA_TYPE, write_xlsx
 from app.core.text import printable
 from app.imports.models import CredentialBatch
+from app.tenancy.service import portal_host
 
 FORMATS = ("xlsx", "pdf", "zip")
 
@@ -280,5 +281,5 @@ def render_credentials(
 
 
 def portal_url(slug: str, base_domain: str, *, production: bool) -> str:
-    host = base_domain if slug == "national" else f"{slug}.{base_domain}"
+    host = portal_host(slug, base_domain)
     return f"{'https' if production else 'http'}://{host}"

@@ -42,13 +42,3 @@ def read_upload(upload: UploadFile | None, settings: Settings) -> bytes:
 
 def job_runner(request: Request) -> JobRunner:
     return request.app.state.job_runner
-
-
-def api_lang(request: Request) -> str:
-    """The language of an API answer: Accept-Language, else the portal's default (as in app.main)."""
-    from app.core import i18n
-
-    tenant = getattr(request.state, "tenant", None)
-    return i18n.pick_language(
-        request.headers.get("accept-language"), None if tenant is None else tenant.default_language
-    )

@@ -2,93 +2,32 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.orm import Session
 
 from app.accounts.constants import ADMIN_ROLES
 from app.accounts.deps import ApiAdmin
-from app.accounts.models import User
 from app.core.bodylimit import accepts_upload
 from app.core.db import write_from_here
 from app.core.deps import AppSettings, DbSession, client_address, manual_write
-from app.core.settings import Settings
 from app.core.spreadsheets import estimate_rows
-from app.core.web import attachment
-from app.imports import credentials, jobs, service
-from app.imports.deps import api_lang, import_options, job_runner, read_upload
+from app.core.web import api_language, url_path
+from app.imports import jobs, service
+from app.imports.deps import import_options, read_upload
+from app.imports.presenters import credentials_download, start_job
 from app.imports.schemas import ImportResultRead, JobRead
 from app.tenancy.deps import CurrentTenant
-from app.tenancy.models import TenantContext
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
 
 
-def start_job(
-    request: Request,
-    background: BackgroundTasks,
-    settings: Settings,
-    *,
-    tenant_id: int,
-    admin: User,
-    job_id: int,
-    commit: bool,
-) -> None:
-    """Queue a job to run after the response's transaction has committed its row (thread; inline in tests)."""
-    work = partial(
-        jobs.execute_job,
-        request.app.state.session_factory,
-        tenant_id=tenant_id,
-        job_id=job_id,
-        commit=commit,
-        options=import_options(settings, admin=admin),
-        actor_id=admin.id,
-        client_address=client_address(request),
-    )
-    background.add_task(job_runner(request), work)
-
-
-def credentials_download(
-    request: Request,
-    session: Session,
-    tenant: TenantContext,
-    admin: User,
-    settings: Settings,
-    *,
-    batch_id: int,
-    fmt: str,
-    lang: str,
-) -> Response:
-    """The one download of a batch's sign-in details, as a file (API and page)."""
-    creds = credentials.take_batch(
-        session,
-        batch_id,
-        secret_key=settings.secret_key,
-        actor=admin,
-        fmt=fmt,
-        client_address=client_address(request),
-    )
-    content, media_type, filename = credentials.render_credentials(
-        creds,
-        fmt,
-        lang=lang,
-        portal_url=credentials.portal_url(
-            tenant.slug, settings.base_domain, production=settings.is_production
-        ),
-        portal_name=tenant.display_name,
-    )
-    return attachment(content, filename, media_type, cache="no-store")
-
-
-def credentials_url(batch_id: int | None) -> str | None:
-    return f"/api/v1/users/import/credentials/{batch_id}" if batch_id else None
-
-
-def result_read(result: dict[str, Any]) -> ImportResultRead:
-    return ImportResultRead(**result, credentials_url=credentials_url(result.get("credentials_batch_id")))
+def result_read(request: Request, result: dict[str, Any]) -> ImportResultRead:
+    """An import's result, with the one-time link to its credentials when it created accounts."""
+    batch_id = result.get("credentials_batch_id")
+    url = url_path(request, "api:users_import_credentials", batch_id=batch_id) if batch_id else None
+    return ImportResultRead(**result, credentials_url=url)
 
 
 @router.post(
@@ -113,7 +52,7 @@ def import_users(
 
     Files over IMPORT_ASYNC_THRESHOLD_ROWS rows answer 202 with a `Location` to poll."""
     data = read_upload(file, settings)
-    lang = api_lang(request)
+    lang = api_language(request)
     options = import_options(settings, preview=False, admin=admin)
     rows = estimate_rows(data, options.table)
     if rows > settings.import_async_threshold_rows:
@@ -131,7 +70,7 @@ def import_users(
             job_id=job.id,
             commit=not dry_run,
         )
-        location = f"/api/v1/users/import/jobs/{job.id}"
+        location = url_path(request, "api:users_import_job", job_id=job.id)
         body = JobRead(id=job.id, status="running", progress=0, dry_run=dry_run, total_rows=rows).model_dump()
         return JSONResponse(body, status_code=202, headers={"Location": location}, background=background)
     parsed = service.parse_accounts(session, data, lang=lang, dry_run=dry_run, options=options)
@@ -145,14 +84,14 @@ def import_users(
         actor_id=admin.id,
         client_address=client_address(request),
     )
-    return result_read(outcome.as_dict())
+    return result_read(request, outcome.as_dict())
 
 
 @router.get("/users/import/jobs/{job_id}", response_model=JobRead, name="api:users_import_job")
-def import_job(job_id: int, session: DbSession, admin: ApiAdmin) -> JobRead:
+def import_job(request: Request, job_id: int, session: DbSession, admin: ApiAdmin) -> JobRead:
     state = jobs.job_state(session, jobs.get_job(session, job_id))
     result = state.pop("result")
-    return JobRead(**state, result=result_read(result) if result else None)
+    return JobRead(**state, result=result_read(request, result) if result else None)
 
 
 @router.post("/users/import/credentials/{batch_id}", name="api:users_import_credentials")
@@ -167,5 +106,5 @@ def take_credentials(
 ) -> Response:
     """Download the new accounts' one-time passwords — once: the stored copy is erased by this call."""
     return credentials_download(
-        request, session, tenant, admin, settings, batch_id=batch_id, fmt=format, lang=api_lang(request)
+        request, session, tenant, admin, settings, batch_id=batch_id, fmt=format, lang=api_language(request)
     )

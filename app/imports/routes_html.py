@@ -15,11 +15,19 @@ from app.core.db import write_from_here
 from app.core.deps import AppSettings, DbSession, client_address, manual_write
 from app.core.errors import N_, Conflict, DomainError
 from app.core.spreadsheets import XLSX_MEDIA_TYPE, estimate_rows, write_xlsx
-from app.core.web import attachment, html_router, is_htmx, redirect, render, request_language
+from app.core.web import (
+    attachment,
+    error_text,
+    html_router,
+    is_htmx,
+    redirect_to,
+    render,
+    request_language,
+)
 from app.imports import credentials, jobs, service
 from app.imports.deps import import_options, read_upload
 from app.imports.models import DONE, ImportJob
-from app.imports.routes_api import credentials_download, start_job
+from app.imports.presenters import credentials_download, start_job
 from app.tenancy.deps import CurrentTenant
 
 router = html_router(prefix="/admin")
@@ -89,14 +97,14 @@ def import_upload(
             )
             jobs.store_outcome(job, outcome, commit=False)
     except DomainError as exc:
-        error = i18n.translate(lang, exc.message, **exc.params)
+        error = error_text(request, exc)
         return render(
             request,
             "imports/upload.html",
             {"jobs": jobs.recent_jobs(session, 10), "error": error},
             status_code=exc.status_code,
         )
-    response = redirect(request, f"/admin/imports/{job.id}")
+    response = redirect_to(request, "imports:job", job_id=job.id)
     response.background = background
     return response
 
@@ -123,7 +131,7 @@ def import_progress(
     """The polled progress bar; once the job has finished, htmx is sent to the full page."""
     context = _job_context(session, job_id)
     if context["state"]["status"] != "running" and is_htmx(request):  # type: ignore[index]
-        return redirect(request, f"/admin/imports/{job_id}")
+        return redirect_to(request, "imports:job", job_id=job_id)
     return render(request, "imports/_progress.html", context)
 
 
@@ -170,7 +178,7 @@ def import_commit(
             client_address=client_address(request),
         )
         jobs.store_outcome(job, outcome, commit=True)
-    response = redirect(request, f"/admin/imports/{job.id}")
+    response = redirect_to(request, "imports:job", job_id=job.id)
     response.background = background
     return response
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -25,9 +25,10 @@ from app.cohorts import service as cohorts_service
 from app.cohorts.models import Cohort
 from app.core.db import utcnow
 from app.core.errors import N_, DomainError, Invalid
-from app.core.spreadsheets import DEFAULT_LIMITS, TableLimits, fold_key, match_headers, read_table
+from app.core.spreadsheets import DEFAULT_LIMITS, TableLimits, fold_key, read_table
 from app.core.text import fold, nfc
 from app.imports import credentials
+from app.imports.columns import read_columns
 from app.imports.constants import (
     ACCOUNT_HEADER_ALIASES,
     FIELD_LABELS,
@@ -102,22 +103,13 @@ def parse_accounts(
     """Read the file and check each row on its own (formats, unit, group). Reads units only."""
     outcome = ImportOutcome(lang=lang, dry_run=dry_run, rows_limit=options.preview_rows)
     table = read_table(data, options.table)
-    columns, ignored, doubled = match_headers(table.headers, ACCOUNT_HEADER_ALIASES)
-    if doubled:
-        raise Invalid(N_("The column {column} appears twice."), code="columns", column=doubled[0])
-    if "full_name" not in columns:
-        raise Invalid(
-            N_("The file has no column {columns}. The first row must hold the column names."),
-            code="columns",
-            columns=FIELD_LABELS["full_name"],
-        )
-    outcome.ignored_columns = ignored
-    labels = {f: table.headers[i] for f, i in columns.items()}
+    required = {"full_name": FIELD_LABELS["full_name"]}
+    columns, labels = read_columns(table, ACCOUNT_HEADER_ALIASES, required, outcome)
     for f, label in FIELD_LABELS.items():
         labels.setdefault(f, label)
     index = units_service.load_index(session) if "unit" in columns else None
+    check = _RowCheck(labels, index, options, outcome)
     col = [(f, columns[f]) for f in FIELD_LABELS if f in columns]
-    err = outcome.error
     rows: list[AccountRow] = []
     for number, record in table.rows:
         width = len(record)
@@ -131,88 +123,104 @@ def parse_accounts(
                 code="too_many_rows",
                 n=options.max_rows,
             )
+        rows.append(check.row(number, values))
+        if progress is not None and outcome.total % 1000 == 0:
+            progress(outcome.total)
+    return ParsedFile(rows, labels, index.names if index else {}, outcome, max_rank=options.max_rank)
+
+
+@dataclass
+class _RowCheck:
+    """One row's cells, each cleaned and checked on its own; a problem is reported under the file's column."""
+
+    labels: dict[str, str]
+    units: units_service.UnitIndex | None
+    options: ImportOptions
+    outcome: ImportOutcome
+
+    def row(self, number: int, values: dict[str, str]) -> AccountRow:
         r = AccountRow(number)
-        name = nfc(values.get("full_name", ""))
-        if not name:
-            err(number, labels["full_name"], N_("The full name is required."))
-            r.ok = False
-        elif len(name) > MAX_NAME:
-            err(number, labels["full_name"], N_("The full name is longer than {n} characters."), n=MAX_NAME)
-            r.ok = False
-        r.full_name = name
-        raw = values.get("username", "").strip()
-        if raw:
-            try:
-                r.username = accounts.clean_username(raw)
-            except DomainError as exc:
-                err(number, labels["username"], exc.message, **exc.params)
-                r.ok = False
-        raw = values.get("email", "").strip()
-        if raw:
-            try:
-                r.email = accounts.clean_email(raw)
-            except DomainError as exc:
-                err(number, labels["email"], exc.message, **exc.params)
-                r.ok = False
-        raw = values.get("phone", "").strip()
-        if raw:
-            try:
-                r.phone = accounts.clean_phone(raw)
-            except DomainError as exc:
-                err(number, labels["phone"], exc.message, **exc.params)
-                r.ok = False
-        raw = nfc(values.get("unit", ""))
-        if raw and index is not None:
-            unit_id, ambiguous = index.find(raw)
-            if unit_id is None:
-                message = (
-                    N_("Several units are called “{unit}”: use the unit's code.")
-                    if ambiguous
-                    else N_("Unknown unit “{unit}”: use a code or a name from the unit list.")
-                )
-                err(number, labels["unit"], message, unit=raw)
-                r.ok = False
-            r.unit_id = unit_id
-        raw = nfc(values.get("position", ""))
-        if len(raw) > MAX_POSITION:
-            err(number, labels["position"], N_("The position is longer than {n} characters."), n=MAX_POSITION)
-            r.ok = False
-        r.position = raw or None
-        raw = nfc(values.get("group", ""))
-        if raw:
-            r.target_group = clean_group(raw)
-            if r.target_group is None:
-                err(number, labels["group"], N_("Unknown target group “{group}”."), group=raw)
-                r.ok = False
-        raw = values.get("password", "").strip()
-        if raw:
-            try:
-                accounts.check_password_policy(
-                    raw, min_length=options.password_min_length, username=r.username
-                )
-                r.password = raw
-            except DomainError as exc:
-                err(number, labels["password"], exc.message, **exc.params)
-                r.ok = False
-        raw = nfc(values.get("cohort", ""))
-        if len(raw) > MAX_COHORT:
-            err(number, labels["cohort"], N_("The cohort is longer than {n} characters."), n=MAX_COHORT)
-            r.ok = False
-        r.cohort = raw or None
+        r.full_name = self.full_name(r, nfc(values.get("full_name", "")))
+        r.username = self.cleaned(r, "username", accounts.clean_username, values.get("username", ""))
+        r.email = self.cleaned(r, "email", accounts.clean_email, values.get("email", ""))
+        r.phone = self.cleaned(r, "phone", accounts.clean_phone, values.get("phone", ""))
+        r.unit_id = self.unit(r, nfc(values.get("unit", "")))
+        position = nfc(values.get("position", ""))
+        if len(position) > MAX_POSITION:
+            self.fail(r, "position", N_("The position is longer than {n} characters."), n=MAX_POSITION)
+        r.position = position or None
+        r.target_group = self.group(r, nfc(values.get("group", "")))
+        r.password = self.password(r, values.get("password", "").strip())
+        cohort = nfc(values.get("cohort", ""))
+        if len(cohort) > MAX_COHORT:
+            self.fail(r, "cohort", N_("The cohort is longer than {n} characters."), n=MAX_COHORT)
+        r.cohort = cohort or None
         if r.ok and not (r.username or r.email or r.phone):
-            err(
-                number,
-                labels["username"],
+            self.fail(
+                r,
+                "username",
                 N_(
                     "Give a username, an email or a phone number, so that importing the file again "
                     "finds this account instead of creating it twice."
                 ),
             )
-            r.ok = False
-        rows.append(r)
-        if progress is not None and outcome.total % 1000 == 0:
-            progress(outcome.total)
-    return ParsedFile(rows, labels, index.names if index else {}, outcome, max_rank=options.max_rank)
+        return r
+
+    def fail(self, r: AccountRow, column: str, message: str, /, **params: Any) -> None:
+        self.outcome.error(r.row, self.labels[column], message, **params)
+        r.ok = False
+
+    def full_name(self, r: AccountRow, name: str) -> str:
+        if not name:
+            self.fail(r, "full_name", N_("The full name is required."))
+        elif len(name) > MAX_NAME:
+            self.fail(r, "full_name", N_("The full name is longer than {n} characters."), n=MAX_NAME)
+        return name
+
+    def cleaned(self, r: AccountRow, column: str, clean: Callable[[str], str | None], raw: str) -> str | None:
+        """A username, email or phone in its stored form (the accounts service's rule), or None."""
+        raw = raw.strip()
+        if not raw:
+            return None
+        try:
+            return clean(raw)
+        except DomainError as exc:
+            self.fail(r, column, exc.message, **exc.params)
+            return None
+
+    def unit(self, r: AccountRow, raw: str) -> int | None:
+        if not raw or self.units is None:
+            return None
+        unit_id, ambiguous = self.units.find(raw)
+        if unit_id is None:
+            message = (
+                N_("Several units are called “{unit}”: use the unit's code.")
+                if ambiguous
+                else N_("Unknown unit “{unit}”: use a code or a name from the unit list.")
+            )
+            self.fail(r, "unit", message, unit=raw)
+        return unit_id
+
+    def group(self, r: AccountRow, raw: str) -> str | None:
+        if not raw:
+            return None
+        group = clean_group(raw)
+        if group is None:
+            self.fail(r, "group", N_("Unknown target group “{group}”."), group=raw)
+        return group
+
+    def password(self, r: AccountRow, raw: str) -> str | None:
+        """An initial password the admin chose: it must pass the policy (checked against the username)."""
+        if not raw:
+            return None
+        try:
+            accounts.check_password_policy(
+                raw, min_length=self.options.password_min_length, username=r.username
+            )
+        except DomainError as exc:
+            self.fail(r, "password", exc.message, **exc.params)
+            return None
+        return raw
 
 
 @dataclass
@@ -225,135 +233,16 @@ class Plan:
 
 def plan_accounts(session: Session, parsed: ParsedFile) -> Plan:
     """Match rows to accounts (username, then email, then phone), find duplicates, generate usernames."""
-    outcome, labels = parsed.outcome, parsed.labels
-    err = outcome.error
-    existing = session.execute(
-        select(
-            User.id,
-            User.username,
-            User.email,
-            User.phone,
-            User.full_name,
-            User.unit_id,
-            User.position,
-            User.target_group,
-            User.roles,
-        )
-    ).all()
-    by_username = {u.username: i for i, u in enumerate(existing)}
-    by_email = {u.email: i for i, u in enumerate(existing) if u.email}
-    by_phone = {u.phone: i for i, u in enumerate(existing) if u.phone}
-    explicit = {r.username for r in parsed.rows if r.ok and r.username}
-    allocator = UsernameAllocator(set(by_username) | explicit)
-    claimed: dict[str, dict[str, int]] = {"username": {}, "email": {}, "phone": {}}
-    claimed_account: dict[int, int] = {}
-    cohorts = cohorts_service.find_by_code_or_title(session, [r.cohort for r in parsed.rows if r.cohort])
+    outcome = parsed.outcome
+    matcher = _AccountMatcher.load(session, parsed)
     plan = Plan()
-
     for r in parsed.rows:
-        if r.ok:
-            for f in ("username", "email", "phone"):
-                value = getattr(r, f)
-                if value and value in claimed[f]:
-                    err(
-                        r.row,
-                        labels[f],
-                        N_("Same {column} as row {row}."),
-                        column=labels[f],
-                        row=claimed[f][value],
-                    )
-                    r.ok = False
-        match: int | None = None
-        if r.ok:
-            if r.username:
-                match = by_username.get(r.username)
-            else:
-                match = by_email.get(r.email) if r.email else None
-                if match is None and r.phone:
-                    match = by_phone.get(r.phone)
-            for f, lookup in (("email", by_email), ("phone", by_phone)):
-                value = getattr(r, f)
-                other = lookup.get(value) if value else None
-                if other is not None and other != match:
-                    err(
-                        r.row,
-                        labels[f],
-                        N_("This {column} already belongs to the account {username}."),
-                        column=labels[f],
-                        username=existing[other].username,
-                    )
-                    r.ok = False
-            if r.ok and r.cohort:
-                cohort = cohorts.get(cohorts_service.cohort_key(r.cohort))
-                if cohort is None:
-                    err(
-                        r.row,
-                        labels["cohort"],
-                        N_("There is no cohort with the code or title {code} in this portal."),
-                        code=r.cohort,
-                    )
-                    r.ok = False
-                else:
-                    r.cohort_id = cohort.id
-            if r.ok and match is not None and _above(parsed, existing[match].roles):
-                err(
-                    r.row,
-                    labels["username"],
-                    N_(
-                        "The account {username} belongs to someone whose role is above yours: an import"
-                        " cannot change it."
-                    ),
-                    username=existing[match].username,
-                )
-                r.ok = False
-            if r.ok and match is not None and match in claimed_account:
-                err(
-                    r.row,
-                    labels["username"],
-                    N_("Row {row} is already the account {username}."),
-                    row=claimed_account[match],
-                    username=existing[match].username,
-                )
-                r.ok = False
+        match = matcher.match(r)
         if not r.ok:
             outcome.add_row({"row": r.row, "action": ERROR, "full_name": r.full_name, "cohort": r.cohort})
             continue
-        detail: dict[str, Any]
-        if match is None:
-            if not r.username:
-                r.username = allocator.allocate(r.full_name)
-                parsed.generated.add(r.row)
-            plan.creates.append(r)
-            outcome.created += 1
-            detail = {"action": CREATE, "changes": []}
-        else:
-            current = existing[match]
-            r.username = current.username
-            changes = {
-                f: v
-                for f, v in (
-                    ("full_name", r.full_name),
-                    ("email", r.email),
-                    ("phone", r.phone),
-                    ("unit_id", r.unit_id),
-                    ("position", r.position),
-                    ("target_group", r.target_group),
-                )
-                # An empty cell never erases what the account already has.
-                if v is not None and v != "" and v != getattr(current, f)
-            }
-            if changes:
-                plan.updates.append((current.id, changes))
-                outcome.updated += 1
-                detail = {"action": UPDATE, "changes": sorted(changes)}
-            else:
-                outcome.unchanged += 1
-                detail = {"action": UNCHANGED, "changes": []}
-            claimed_account[match] = r.row
-        for f in ("username", "email", "phone"):
-            value = getattr(r, f)
-            if value:
-                claimed[f].setdefault(value, r.row)
+        detail = matcher.plan_create(r, plan) if match is None else matcher.plan_update(r, match, plan)
+        matcher.claim(r)
         outcome.add_row(
             {
                 "row": r.row,
@@ -370,12 +259,182 @@ def plan_accounts(session: Session, parsed: ParsedFile) -> Plan:
         )
     outcome.errors.sort(key=lambda e: e.row)
     plan.enrolments = [r for r in parsed.rows if r.ok and r.cohort_id is not None]
-    outcome.enrolled = _count_new_enrolments(session, plan.enrolments, {c.id: c for c in cohorts.values()})
+    cohorts = {c.id: c for c in matcher.cohorts.values()}
+    outcome.enrolled = _count_new_enrolments(session, plan.enrolments, cohorts)
     return plan
 
 
-def _above(parsed: ParsedFile, roles: list[str]) -> bool:
-    return parsed.max_rank is not None and accounts.rank_of(roles) > parsed.max_rank
+_CONTACTS = ("username", "email", "phone")
+
+
+@dataclass
+class _AccountMatcher:
+    """The tenant's accounts, loaded once, and what the rows planned so far have claimed of them."""
+
+    parsed: ParsedFile
+    # Rows of (id, username, email, phone, full_name, unit_id, position, group, roles).
+    existing: Sequence[Any]
+    by_username: dict[str, int]
+    by_email: dict[str, int]
+    by_phone: dict[str, int]
+    allocator: UsernameAllocator
+    cohorts: dict[str, Cohort]
+    # Value → the first row that gave it, per contact field; account index → the row that is that account.
+    claimed: dict[str, dict[str, int]] = field(default_factory=lambda: {f: {} for f in _CONTACTS})
+    claimed_account: dict[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, session: Session, parsed: ParsedFile) -> _AccountMatcher:
+        existing = session.execute(
+            select(
+                User.id,
+                User.username,
+                User.email,
+                User.phone,
+                User.full_name,
+                User.unit_id,
+                User.position,
+                User.target_group,
+                User.roles,
+            )
+        ).all()
+        by_username = {u.username: i for i, u in enumerate(existing)}
+        explicit = {r.username for r in parsed.rows if r.ok and r.username}
+        return cls(
+            parsed,
+            existing,
+            by_username,
+            by_email={u.email: i for i, u in enumerate(existing) if u.email},
+            by_phone={u.phone: i for i, u in enumerate(existing) if u.phone},
+            allocator=UsernameAllocator(set(by_username) | explicit),
+            cohorts=cohorts_service.find_by_code_or_title(
+                session, [r.cohort for r in parsed.rows if r.cohort]
+            ),
+        )
+
+    def fail(self, r: AccountRow, column: str, message: str, /, **params: Any) -> None:
+        self.parsed.outcome.error(r.row, self.parsed.labels[column], message, **params)
+        r.ok = False
+
+    def match(self, r: AccountRow) -> int | None:
+        """The account this row is (an index into `existing`), or None for a new one.
+
+        Also checks what only the whole file and the portal can tell: a username, email or phone given twice
+        in the file, or already another account's; an unknown cohort; two rows that are one account.
+        """
+        if r.ok:
+            self.check_unique_in_file(r)
+        if not r.ok:
+            return None
+        match = self.find_account(r)
+        self.check_contacts_free(r, match)
+        if r.ok and r.cohort:
+            self.resolve_cohort(r)
+        if r.ok and match is not None and self.above_importer(match):
+            self.fail(
+                r,
+                "username",
+                N_(
+                    "The account {username} belongs to someone whose role is above yours: an import"
+                    " cannot change it."
+                ),
+                username=self.existing[match].username,
+            )
+        if r.ok and match is not None and match in self.claimed_account:
+            self.fail(
+                r,
+                "username",
+                N_("Row {row} is already the account {username}."),
+                row=self.claimed_account[match],
+                username=self.existing[match].username,
+            )
+        return match
+
+    def above_importer(self, match: int) -> bool:
+        """The account's rank is above the importing administrator's (app.accounts.service.check_rank)."""
+        rank = self.parsed.max_rank
+        return rank is not None and accounts.rank_of(self.existing[match].roles) > rank
+
+    def check_unique_in_file(self, r: AccountRow) -> None:
+        for f in _CONTACTS:
+            value = getattr(r, f)
+            if value and value in self.claimed[f]:
+                label = self.parsed.labels[f]
+                self.fail(r, f, N_("Same {column} as row {row}."), column=label, row=self.claimed[f][value])
+
+    def find_account(self, r: AccountRow) -> int | None:
+        """By username when the row gives one (a new account otherwise), else by email, then by phone."""
+        if r.username:
+            return self.by_username.get(r.username)
+        match = self.by_email.get(r.email) if r.email else None
+        if match is None and r.phone:
+            match = self.by_phone.get(r.phone)
+        return match
+
+    def check_contacts_free(self, r: AccountRow, match: int | None) -> None:
+        """The row's email and phone may belong to no account but the one it is."""
+        for f, lookup in (("email", self.by_email), ("phone", self.by_phone)):
+            value = getattr(r, f)
+            other = lookup.get(value) if value else None
+            if other is not None and other != match:
+                self.fail(
+                    r,
+                    f,
+                    N_("This {column} already belongs to the account {username}."),
+                    column=self.parsed.labels[f],
+                    username=self.existing[other].username,
+                )
+
+    def resolve_cohort(self, r: AccountRow) -> None:
+        cohort = self.cohorts.get(cohorts_service.cohort_key(r.cohort or ""))
+        if cohort is None:
+            self.fail(
+                r,
+                "cohort",
+                N_("There is no cohort with the code or title {code} in this portal."),
+                code=r.cohort,
+            )
+        else:
+            r.cohort_id = cohort.id
+
+    def plan_create(self, r: AccountRow, plan: Plan) -> dict[str, Any]:
+        if not r.username:
+            r.username = self.allocator.allocate(r.full_name)
+            self.parsed.generated.add(r.row)
+        plan.creates.append(r)
+        self.parsed.outcome.created += 1
+        return {"action": CREATE, "changes": []}
+
+    def plan_update(self, r: AccountRow, match: int, plan: Plan) -> dict[str, Any]:
+        """The row's non-empty cells that differ from the account (an empty cell never erases a value)."""
+        current = self.existing[match]
+        r.username = current.username
+        changes = {
+            f: v
+            for f, v in (
+                ("full_name", r.full_name),
+                ("email", r.email),
+                ("phone", r.phone),
+                ("unit_id", r.unit_id),
+                ("position", r.position),
+                ("target_group", r.target_group),
+            )
+            if v is not None and v != "" and v != getattr(current, f)
+        }
+        self.claimed_account[match] = r.row
+        if not changes:
+            self.parsed.outcome.unchanged += 1
+            return {"action": UNCHANGED, "changes": []}
+        plan.updates.append((current.id, changes))
+        self.parsed.outcome.updated += 1
+        return {"action": UPDATE, "changes": sorted(changes)}
+
+    def claim(self, r: AccountRow) -> None:
+        """Later rows may not give this row's username, email or phone again."""
+        for f in _CONTACTS:
+            value = getattr(r, f)
+            if value:
+                self.claimed[f].setdefault(value, r.row)
 
 
 def _count_new_enrolments(session: Session, rows: list[AccountRow], cohorts: dict[int, Cohort]) -> int:

@@ -29,9 +29,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.catalog.constants import CATALOG_PAGE_SIZE
-from app.catalog.routes_api import API_PAGE_SIZE, course_list_item, lesson_read
-from app.catalog.routes_html import catalog_context
+from app.catalog.constants import API_PAGE_SIZE, CATALOG_PAGE_SIZE
+from app.catalog.presenters import catalog_context, course_list_item
 from app.catalog.schemas import CourseList
 from app.core.security import InvalidToken, csrf_token_valid, decode_access_token
 from app.core.web import (
@@ -45,8 +44,7 @@ from app.core.web import (
     request_language,
 )
 from app.progress import hot
-from app.progress.routes_api import progress_item
-from app.progress.routes_html import lesson_context
+from app.progress.presenters import lesson_context, lesson_read, progress_item
 from app.tenancy.models import TenantContext
 
 log = logging.getLogger("onetouch.hot")

@@ -1,7 +1,7 @@
 """The lesson read path (page and API): cached content, one query for the learner's state, a safe visit write.
 
-The same rules as `service.open_lesson` (enrolled learners, or staff; never another tenant's course or a
-draft), with three differences that make it the hot path it is:
+Who may read a lesson is decided here, for the page, the API and the hot path's fallback: enrolled learners,
+or staff; never another tenant's course or a draft. Three things make it cheap:
 - the lesson and its course's outline come from the content cache (`catalog_service.lesson_snapshot`,
   `course_outline`), checked against the session's tenant on every read;
 - no lesson body but the one shown is read;
@@ -9,8 +9,6 @@ draft), with three differences that make it the hot path it is:
   SQLite a reader cannot become a writer once another writer has committed since it began ("database is
   locked" under load), so the read transaction ends first and the write takes the lock up front (BEGIN
   IMMEDIATE), and commits before the page renders.
-`service.open_lesson` stays the general-purpose version; a change to its rules must be made here too
-(tests/progress/test_reading.py compares both).
 """
 
 from __future__ import annotations
@@ -125,7 +123,7 @@ def record_visit(session: Session, enrolment: Enrolment, lesson_id: int) -> None
     if session.get_bind().dialect.name == "sqlite":
         session.commit()  # end the read transaction (nothing in it to write) ...
         begin_write(session)  # ... and queue for the write lock
-    # What service.record_visit does, from the lesson's id alone.
+    # The last lesson opened (where "Continue" resumes), and the course's start on the first visit.
     enrolment.last_lesson_id = lesson_id
     if enrolment.started_at is None:
         enrolment.started_at = utcnow()

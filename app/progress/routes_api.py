@@ -9,23 +9,10 @@ from app.catalog import service as catalog_service
 from app.cohorts import service as cohorts_service
 from app.core.deps import DbSession, manual_write
 from app.progress import reading, service
-from app.progress.hot import Figures
-from app.progress.models import Enrolment
+from app.progress.presenters import progress_item
 from app.progress.schemas import EnrolRequest, ProgressItem, ProgressList
 
 router = APIRouter(prefix="/api/v1", tags=["progress"])
-
-
-def progress_item(enrolment: Enrolment | Figures, course_slug: str) -> ProgressItem:
-    return ProgressItem(
-        course_slug=course_slug,
-        cohort_id=enrolment.cohort_id,
-        lessons_completed=enrolment.lessons_completed,
-        lessons_total=enrolment.lessons_total,
-        percent=enrolment.percent,
-        completed_at=enrolment.completed_at,
-        late=enrolment.late,
-    )
 
 
 @router.post("/courses/{slug}/enrol", response_model=ProgressItem, name="api:enrol")

@@ -10,18 +10,16 @@ from sqlalchemy.orm import Session
 
 from app.accounts.deps import PageUser
 from app.catalog import service as catalog_service
-from app.catalog.constants import LESSON_KIND_LABELS
 from app.cohorts import service as cohorts_service
 from app.core.deps import DbSession, manual_write
 from app.core.numbers import parse_int
-from app.core.web import html_router, is_htmx, redirect, render
+from app.core.web import html_router, is_htmx, redirect_to, render
 from app.progress import service
-from app.progress.hot import HotView
+from app.progress.presenters import lesson_context
 from app.progress.reading import ReadingView, open_lesson_for_reading
 from app.progress.reading import complete_lesson as complete_lesson_fast
 from app.progress.visits import apply_pending
 from app.quizzes import service as quizzes_service
-from app.quizzes.models import Quiz
 from app.tenancy.deps import CurrentTenant
 
 router = html_router()
@@ -40,7 +38,7 @@ def enrol(
     chosen = parse_int(cohort_id, minimum=1)
     cohort = cohorts_service.get_cohort(session, chosen) if chosen is not None else None
     service.enrol(session, user, course, cohort=cohort)
-    return redirect(request, f"/courses/{course.slug}/continue")
+    return redirect_to(request, "courses:continue", slug=course.slug)
 
 
 @router.get("/courses/{slug}/continue", name="courses:continue")
@@ -56,23 +54,12 @@ def continue_course(
         last = apply_pending(visits, tenant.id, enrolment.id, enrolment.last_lesson_id)
     lesson = service.resume_lesson(session, enrolment, course, last_lesson_id=last)
     if lesson is None or (enrolment is None and not catalog_service.is_staff(user)):
-        return redirect(request, f"/courses/{course.slug}")
-    return redirect(request, f"/lessons/{lesson.id}")
+        return redirect_to(request, "courses:detail", slug=course.slug)
+    return redirect_to(request, "lessons:view", lesson_id=lesson.id)
 
 
-def _lesson_context(view: service.LessonView | ReadingView, session: Session) -> dict[str, object]:
+def _lesson_context(view: ReadingView, session: Session) -> dict[str, object]:
     return lesson_context(view, quizzes_service.quiz_for_lesson(session, view.lesson))
-
-
-def lesson_context(view: service.LessonView | ReadingView | HotView, quiz: Quiz | None) -> dict[str, object]:
-    """The lesson page's (and its progress fragment's) context, for the general path and the hot one."""
-    return {
-        "view": view,
-        "lesson": view.lesson,
-        "course": view.course,
-        "kinds": LESSON_KIND_LABELS,
-        "quiz": quiz,
-    }
 
 
 @router.get("/lessons/{lesson_id}", name="lessons:view")
@@ -105,10 +92,10 @@ def complete_lesson(
     if is_htmx(request):
         return render(request, "progress/_progress.html", _lesson_context(view, session))
     if view.next is not None:
-        return redirect(request, f"/lessons/{view.next.id}")
-    return redirect(request, f"/courses/{view.course.slug}")
+        return redirect_to(request, "lessons:view", lesson_id=view.next.id)
+    return redirect_to(request, "courses:detail", slug=view.course.slug)
 
 
-@router.get("/learning", name="learning")
+@router.get("/learning", name="learning:dashboard")
 def my_learning(request: Request, session: DbSession, tenant: CurrentTenant, user: PageUser) -> Response:
     return render(request, "progress/dashboard.html", {"enrolments": service.my_enrolments(session, user)})

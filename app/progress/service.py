@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, case, func, select, update
@@ -22,7 +21,6 @@ from app.core.i18n import VN_TZ
 from app.progress.models import Enrolment, LessonProgress
 from app.quizzes.models import Quiz, QuizAttempt
 from app.reports import counters as report_counters
-from app.tenancy.scoping import bound_tenant_id
 
 
 def percent_of(done: int, total: int) -> int:
@@ -33,13 +31,6 @@ def get_enrolment(session: Session, user_id: int, course_id: int) -> Enrolment |
     return session.scalars(
         select(Enrolment).where(Enrolment.user_id == user_id, Enrolment.course_id == course_id)
     ).first()
-
-
-def require_enrolment(session: Session, user: User, course_id: int) -> Enrolment:
-    enrolment = get_enrolment(session, user.id, course_id)
-    if enrolment is None:
-        raise Forbidden(N_("Enrol in the course to open its lessons."), code="not_enrolled")
-    return enrolment
 
 
 def enrol(
@@ -109,14 +100,6 @@ def sync_totals(session: Session, enrolment: Enrolment, course: Course) -> None:
     enrolment.lessons_completed = done
     enrolment.percent = 100 if enrolment.completed_at else percent_of(done, course.required_lessons)
     session.flush()
-
-
-def record_visit(session: Session, enrolment: Enrolment, lesson: Lesson) -> None:
-    if enrolment.last_lesson_id != lesson.id or enrolment.started_at is None:
-        enrolment.last_lesson_id = lesson.id
-        if enrolment.started_at is None:
-            enrolment.started_at = utcnow()
-        session.flush()
 
 
 def complete_lesson(
@@ -306,49 +289,4 @@ def my_enrolments(session: Session, user: User) -> list[Enrolment]:
             .options(selectinload(Enrolment.course), selectinload(Enrolment.cohort))
             .order_by(Enrolment.completed_at.is_not(None), Enrolment.enrolled_at.desc())
         )
-    )
-
-
-def enrolment_for_lesson(session: Session, user: User, lesson: Lesson) -> Enrolment | None:
-    return get_enrolment(session, user.id, lesson.course_id)
-
-
-@dataclass
-class LessonView:
-    lesson: Lesson
-    course: Course
-    enrolment: Enrolment | None
-    previous: Lesson | None
-    next: Lesson | None
-    done: set[int]
-    position: int
-    count: int
-
-
-def open_lesson(session: Session, user: User, lesson_id: int, *, visit: bool = True) -> LessonView:
-    """A lesson as its reader may see it: enrolled learners, or staff; never another tenant's or a draft."""
-    lesson = catalog_service.get_lesson(session, lesson_id)
-    course = catalog_service.get_course_by_id(session, lesson.course_id)
-    staff = catalog_service.is_staff(user)
-    own = course.tenant_id == bound_tenant_id(session)
-    if not course.is_published and not (staff and own):
-        raise NotFound(N_("Lesson not found."), code="lesson_not_found")
-    enrolment = get_enrolment(session, user.id, course.id)
-    if enrolment is None and not staff:
-        raise Forbidden(N_("Enrol in the course to open its lessons."), code="not_enrolled")
-    if enrolment is not None:
-        sync_totals(session, enrolment, course)
-        if visit:
-            record_visit(session, enrolment, lesson)
-    lessons = catalog_service.course_lessons(course)
-    index = next(i for i, x in enumerate(lessons) if x.id == lesson.id)
-    return LessonView(
-        lesson=lesson,
-        course=course,
-        enrolment=enrolment,
-        previous=lessons[index - 1] if index > 0 else None,
-        next=lessons[index + 1] if index + 1 < len(lessons) else None,
-        done=completed_lesson_ids(session, enrolment) if enrolment else set(),
-        position=index + 1,
-        count=len(lessons),
     )

@@ -331,6 +331,7 @@ def _parse_yaml(text: str) -> Any:
 
 
 def _parse_question(raw: Any, position: int, list_line: int) -> Question:
+    """One entry of `questions:`: its id, kind, text, explanation and points, then what its kind needs."""
     if not isinstance(raw, _Mapping):
         raise Invalid(
             N_("Line {line}: question {position} must be a mapping with id, kind and text."),
@@ -339,7 +340,45 @@ def _parse_question(raw: Any, position: int, list_line: int) -> Question:
             position=position,
         )
     _reject_unknown_keys(raw, _QUESTION_KEYS)
-    line = raw.line
+    qid = _question_id_of(raw)
+    where: dict[str, Any] = {"question": qid, "line": raw.line}
+    kind = _question_kind(raw, where)
+    if "text" not in raw:
+        raise Invalid(N_("Question {question} (line {line}): the question text is missing."), **where)
+    text = _text(raw["text"], line=_line(raw, "text"), key="text", block=True)
+    explanation = ""
+    if raw.get("explanation") is not None:
+        explanation = _text(raw["explanation"], line=_line(raw, "explanation"), key="explanation", block=True)
+    points = raw.get("points", DEFAULT_POINTS)
+    if isinstance(points, bool) or not isinstance(points, int) or not 1 <= points <= MAX_POINTS:
+        raise Invalid(
+            N_("Question {question} (line {line}): points must be a whole number from 1 to {max}."),
+            max=MAX_POINTS,
+            **where,
+        )
+    options: tuple[Option, ...] = ()
+    answers: tuple[str, ...] = ()
+    if kind in ("single", "multiple"):
+        options = _choice_options(raw, where)
+    elif kind == "true_false":
+        options = _true_false_answer(raw, where)
+    else:
+        answers = _short_answers(raw, where)
+    question = Question(
+        id=qid,
+        kind=kind,
+        text=text,
+        options=options,
+        answers=answers,
+        explanation=explanation,
+        points=points,
+        line=raw.line,
+    )
+    check_question(question)
+    return question
+
+
+def _question_id_of(raw: _Mapping) -> str:
     raw_id = raw.get("id")
     if not isinstance(raw_id, str) or not _QUESTION_ID.match(raw_id.strip()):
         raise Invalid(
@@ -350,8 +389,11 @@ def _parse_question(raw: Any, position: int, list_line: int) -> Question:
             code="quiz_question_id",
             line=_line(raw, "id"),
         )
-    qid = raw_id.strip()
-    where: dict[str, Any] = {"question": qid, "line": line}
+    return raw_id.strip()
+
+
+def _question_kind(raw: _Mapping, where: dict[str, Any]) -> QuestionKind:
+    """A known kind, and no answer key of another kind (`options:` on a true/false question, say)."""
     kind = raw.get("kind")
     if kind not in QUESTION_KINDS:
         raise Invalid(
@@ -373,89 +415,66 @@ def _parse_question(raw: Any, position: int, list_line: int) -> Question:
                 kind=kind,
                 **where,
             )
-    if "text" not in raw:
-        raise Invalid(N_("Question {question} (line {line}): the question text is missing."), **where)
-    text = _text(raw["text"], line=_line(raw, "text"), key="text", block=True)
-    explanation = ""
-    if raw.get("explanation") is not None:
-        explanation = _text(raw["explanation"], line=_line(raw, "explanation"), key="explanation", block=True)
-    points = raw.get("points", DEFAULT_POINTS)
-    if isinstance(points, bool) or not isinstance(points, int) or not 1 <= points <= MAX_POINTS:
+    return kind
+
+
+def _choice_options(raw: _Mapping, where: dict[str, Any]) -> tuple[Option, ...]:
+    """`options:` of a single or multiple choice question: 2 to MAX_OPTIONS of `text:` and `correct:`."""
+    raw_options = raw.get("options")
+    if not isinstance(raw_options, list) or len(raw_options) < 2:
         raise Invalid(
-            N_("Question {question} (line {line}): points must be a whole number from 1 to {max}."),
-            max=MAX_POINTS,
+            N_("Question {question} (line {line}): a question needs at least two options."), **where
+        )
+    if len(raw_options) > MAX_OPTIONS:
+        raise Invalid(
+            N_("Question {question} (line {line}): a question has at most {max} options."),
+            max=MAX_OPTIONS,
             **where,
         )
+    items: list[tuple[str, bool]] = []
+    for raw_option in raw_options:
+        if not isinstance(raw_option, _Mapping):
+            raise Invalid(
+                N_(
+                    "Question {question} (line {line}): each option needs text: and, when right,"
+                    " correct: true."
+                ),
+                **where,
+            )
+        _reject_unknown_keys(raw_option, _OPTION_KEYS)
+        option_text = _text(raw_option.get("text", ""), line=_line(raw_option, "text"), key="text")
+        correct = _bool(raw_option.get("correct", False), line=_line(raw_option, "correct"), key="correct")
+        items.append((option_text, correct))
+    return letter_options(items)
 
-    options: tuple[Option, ...] = ()
-    answers: tuple[str, ...] = ()
-    if kind in ("single", "multiple"):
-        raw_options = raw.get("options")
-        if not isinstance(raw_options, list) or len(raw_options) < 2:
-            raise Invalid(
-                N_("Question {question} (line {line}): a question needs at least two options."), **where
-            )
-        if len(raw_options) > MAX_OPTIONS:
-            raise Invalid(
-                N_("Question {question} (line {line}): a question has at most {max} options."),
-                max=MAX_OPTIONS,
-                **where,
-            )
-        items: list[tuple[str, bool]] = []
-        for raw_option in raw_options:
-            if not isinstance(raw_option, _Mapping):
-                raise Invalid(
-                    N_(
-                        "Question {question} (line {line}): each option needs text: and, when right,"
-                        " correct: true."
-                    ),
-                    **where,
-                )
-            _reject_unknown_keys(raw_option, _OPTION_KEYS)
-            option_text = _text(raw_option.get("text", ""), line=_line(raw_option, "text"), key="text")
-            correct = _bool(
-                raw_option.get("correct", False), line=_line(raw_option, "correct"), key="correct"
-            )
-            items.append((option_text, correct))
-        options = letter_options(items, **where)
-    elif kind == "true_false":
-        answer = raw.get("answer")
-        if not isinstance(answer, bool):
-            raise Invalid(
-                N_(
-                    "Question {question} (line {line}): a true/false question needs answer: true or"
-                    " answer: false."
-                ),
-                **where,
-            )
-        options = true_false_options(answer)
-    else:
-        raw_answers = raw.get("answers")
-        if isinstance(raw_answers, (str, int, float)) and not isinstance(raw_answers, bool):
-            raw_answers = [raw_answers]
-        if not isinstance(raw_answers, list) or not raw_answers:
-            raise Invalid(
-                N_(
-                    "Question {question} (line {line}): a short-answer question needs at least one"
-                    " accepted answer."
-                ),
-                **where,
-            )
-        answers = tuple(
-            dict.fromkeys(_text(a, line=_line(raw, "answers"), key="answers") for a in raw_answers)
+
+def _true_false_answer(raw: _Mapping, where: dict[str, Any]) -> tuple[Option, ...]:
+    answer = raw.get("answer")
+    if not isinstance(answer, bool):
+        raise Invalid(
+            N_(
+                "Question {question} (line {line}): a true/false question needs answer: true or"
+                " answer: false."
+            ),
+            **where,
         )
-    question = Question(
-        id=qid,
-        kind=kind,
-        text=text,
-        options=options,
-        answers=answers,
-        explanation=explanation,
-        points=points,
-        line=line,
-    )
-    check_question(question)
-    return question
+    return true_false_options(answer)
+
+
+def _short_answers(raw: _Mapping, where: dict[str, Any]) -> tuple[str, ...]:
+    """`answers:` of a short-answer question: one text or a list, each accepted, duplicates dropped."""
+    raw_answers = raw.get("answers")
+    if isinstance(raw_answers, (str, int, float)) and not isinstance(raw_answers, bool):
+        raw_answers = [raw_answers]
+    if not isinstance(raw_answers, list) or not raw_answers:
+        raise Invalid(
+            N_(
+                "Question {question} (line {line}): a short-answer question needs at least one"
+                " accepted answer."
+            ),
+            **where,
+        )
+    return tuple(dict.fromkeys(_text(a, line=_line(raw, "answers"), key="answers") for a in raw_answers))
 
 
 def parse_quiz_yaml(text: str, *, bank: Sequence[Question] | None = None) -> QuizDefinition:

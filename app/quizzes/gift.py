@@ -150,19 +150,37 @@ def _question_id(title: str, position: int) -> str:
 
 
 def _parse_block(start: int, lines: list[str], position: int) -> Question | None:
+    """One question (None for a `$CATEGORY:` line): title, text with its answer block, then by kind."""
     text = _escape("\n".join(lines).strip())
     if text.startswith("$CATEGORY:"):
         return None
-    title = ""
-    if text.startswith("::"):
-        end = text.find("::", 2)
-        if end < 0:
-            raise Invalid(
-                N_("Line {line}: the question title is not closed with ::."), code="gift_title", line=start
-            )
-        title = _unescape(text[2:end])
-        text = text[end + 2 :].strip()
+    title, text = _split_title(text, start)
+    question_text, body = _split_answer_block(text, start)
+    body, general_feedback = _split_general_feedback(body)
+    _refuse_unsupported(body, start)
+    qid = _question_id(title, position)
+    if "~" in body:
+        return _choice_question(qid, question_text, body, general_feedback, start)
+    head, _, tail = body.partition("#")
+    if head.strip().upper() in _TRUE_FALSE:
+        return _true_false_question(qid, question_text, head, tail, general_feedback, start)
+    return _short_question(qid, question_text, body, general_feedback, start)
 
+
+def _split_title(text: str, start: int) -> tuple[str, str]:
+    """(`::title::`, the rest); no title is ""."""
+    if not text.startswith("::"):
+        return "", text
+    end = text.find("::", 2)
+    if end < 0:
+        raise Invalid(
+            N_("Line {line}: the question title is not closed with ::."), code="gift_title", line=start
+        )
+    return _unescape(text[2:end]), text[end + 2 :].strip()
+
+
+def _split_answer_block(text: str, start: int) -> tuple[str, str]:
+    """(question text, the answer block's body): exactly one `{…}`; text after it makes a missing word."""
     opening, closing = text.find("{"), text.find("}")
     if opening < 0 and closing < 0:
         raise Invalid(
@@ -193,13 +211,18 @@ def _parse_block(start: int, lines: list[str], position: int) -> Question | None
     question_text = _clean(
         f"{before.rstrip()} _____ {after.lstrip()}" if after.strip() else before, block=True
     )
+    return question_text, body
 
-    general_feedback = ""
-    if "####" in body:
-        body, _, general_feedback = body.rpartition("####")
-        body, general_feedback = body.strip(), _clean(general_feedback, block=True)
 
-    qid = _question_id(title, position)
+def _split_general_feedback(body: str) -> tuple[str, str]:
+    """(answers, general feedback): what follows the last `####`."""
+    if "####" not in body:
+        return body, ""
+    body, _, general_feedback = body.rpartition("####")
+    return body.strip(), _clean(general_feedback, block=True)
+
+
+def _refuse_unsupported(body: str, start: int) -> None:
     if not body:
         raise Invalid(
             N_("Line {line}: essay questions ({{}}) are not supported."), code="gift_unsupported", line=start
@@ -215,34 +238,41 @@ def _parse_block(start: int, lines: list[str], position: int) -> Question | None
             N_("Line {line}: matching questions (->) are not supported."), code="gift_unsupported", line=start
         )
 
-    if "~" not in body:
-        head, _, tail = body.partition("#")
-        if head.strip().upper() in _TRUE_FALSE:
-            answer = _TRUE_FALSE[head.strip().upper()]
-            wrong_feedback, _, right_feedback = tail.partition("#")
-            explanation = (
-                general_feedback or _clean(right_feedback, block=True) or _clean(wrong_feedback, block=True)
-            )
-            return Question(
-                id=qid,
-                kind="true_false",
-                text=question_text,
-                options=true_false_options(answer),
-                explanation=explanation,
-                line=start,
-            )
-        answers = _split_answers(body, start)  # only `=` answers here: there is no `~`
-        _no_partial_credit(answers, start)
-        accepted = tuple(dict.fromkeys(a.text for a in answers if a.weight is None or a.weight >= 100))
-        return Question(
-            id=qid,
-            kind="short",
-            text=question_text,
-            answers=accepted,
-            explanation=general_feedback or _feedback(answers),
-            line=start,
-        )
 
+def _true_false_question(
+    qid: str, question_text: str, head: str, tail: str, general_feedback: str, start: int
+) -> Question:
+    """`{T#feedback if wrong#feedback if right}`: the explanation prefers the general, then the right one."""
+    answer = _TRUE_FALSE[head.strip().upper()]
+    wrong_feedback, _, right_feedback = tail.partition("#")
+    explanation = general_feedback or _clean(right_feedback, block=True) or _clean(wrong_feedback, block=True)
+    return Question(
+        id=qid,
+        kind="true_false",
+        text=question_text,
+        options=true_false_options(answer),
+        explanation=explanation,
+        line=start,
+    )
+
+
+def _short_question(qid: str, question_text: str, body: str, general_feedback: str, start: int) -> Question:
+    """`{=a =b}`: every full-weight answer is accepted."""
+    answers = _split_answers(body, start)  # only `=` answers here: there is no `~`
+    _no_partial_credit(answers, start)
+    accepted = tuple(dict.fromkeys(a.text for a in answers if a.weight is None or a.weight >= 100))
+    return Question(
+        id=qid,
+        kind="short",
+        text=question_text,
+        answers=accepted,
+        explanation=general_feedback or _feedback(answers),
+        line=start,
+    )
+
+
+def _choice_question(qid: str, question_text: str, body: str, general_feedback: str, start: int) -> Question:
+    """Single choice when an answer is marked `=`, else multiple choice by positive weights."""
     answers = _split_answers(body, start)
     if len(answers) < 2:
         raise Invalid(
@@ -250,29 +280,11 @@ def _parse_block(start: int, lines: list[str], position: int) -> Question | None
             code="gift_answer",
             line=start,
         )
+    kind: QuestionKind
     if any(a.marker == "=" for a in answers):
-        # Moodle: an `=` answer makes it single choice; the others are wrong unless weighted (partial credit).
-        _no_partial_credit(answers, start)
-        if sum(a.marker == "=" for a in answers) > 1:
-            raise Invalid(
-                N_(
-                    "Line {line}: a single-choice question has more than one right answer (=);"
-                    " for several right answers write ~%50% before each of them."
-                ),
-                code="gift_answer",
-                line=start,
-            )
-        right = [a for a in answers if a.marker == "="]
-        kind: QuestionKind = "single"
+        kind, right = "single", _single_right_answer(answers, start)
     else:
-        right = [a for a in answers if a.weight is not None and a.weight > 0]
-        if not right:
-            raise Invalid(
-                N_("Line {line}: no right answer: give the right answers a positive weight such as ~%50%."),
-                code="gift_answer",
-                line=start,
-            )
-        kind = "multiple"
+        kind, right = "multiple", _weighted_right_answers(answers, start)
     right_ids = {id(a) for a in right}
     return Question(
         id=qid,
@@ -282,6 +294,33 @@ def _parse_block(start: int, lines: list[str], position: int) -> Question | None
         explanation=general_feedback or _feedback(right),
         line=start,
     )
+
+
+def _single_right_answer(answers: list[_Answer], start: int) -> list[_Answer]:
+    # Moodle: an `=` answer makes it single choice; the others are wrong unless weighted (partial credit).
+    _no_partial_credit(answers, start)
+    right = [a for a in answers if a.marker == "="]
+    if len(right) > 1:
+        raise Invalid(
+            N_(
+                "Line {line}: a single-choice question has more than one right answer (=);"
+                " for several right answers write ~%50% before each of them."
+            ),
+            code="gift_answer",
+            line=start,
+        )
+    return right
+
+
+def _weighted_right_answers(answers: list[_Answer], start: int) -> list[_Answer]:
+    right = [a for a in answers if a.weight is not None and a.weight > 0]
+    if not right:
+        raise Invalid(
+            N_("Line {line}: no right answer: give the right answers a positive weight such as ~%50%."),
+            code="gift_answer",
+            line=start,
+        )
+    return right
 
 
 def parse_gift(text: str) -> tuple[Question, ...]:

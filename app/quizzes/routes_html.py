@@ -14,13 +14,12 @@ from app.accounts.deps import PageStaff, PageUser
 from app.accounts.models import User
 from app.catalog import service as catalog_service
 from app.catalog.rendering import render_markdown
-from app.core import i18n
 from app.core.bodylimit import accepts_upload
 from app.core.db import begin_write
 from app.core.deps import AppSettings, DbSession, manual_write
 from app.core.errors import N_, DomainError, Invalid
-from app.core.numbers import MAX_DB_INTEGER, parse_int
-from app.core.web import html_router, redirect, render, request_language
+from app.core.numbers import MAX_INT64, parse_int
+from app.core.web import error_text, html_router, redirect_to, render
 from app.progress import service as progress_service
 from app.quizzes import service
 from app.quizzes.constants import MAX_OPTIONS, QUESTION_KINDS
@@ -35,10 +34,6 @@ EDITOR_OPTION_ROWS = 6
 
 def _grace(settings: Any) -> dt.timedelta:
     return dt.timedelta(seconds=settings.quiz_grace_seconds)
-
-
-def _message(request: Request, exc: DomainError) -> str:
-    return i18n.translate(request_language(request), exc.message, **exc.params)
 
 
 # --- learner ------------------------------------------------------------------------------------------------
@@ -86,7 +81,7 @@ def start(
 ) -> Response:
     quiz = service.get_quiz(session, quiz_id)
     attempt, _ = service.start_attempt(session, user, quiz, grace=_grace(settings))
-    return redirect(request, f"/attempts/{attempt.id}")
+    return redirect_to(request, "quizzes:attempt", attempt_id=attempt.id)
 
 
 def _attempt_context(session: Any, user: User, attempt: QuizAttempt) -> dict[str, Any]:
@@ -174,7 +169,7 @@ async def submit(
             service.submit_attempt(session, attempt, raw, grace=_grace(settings), write_after_grading=True)
 
     await run_in_threadpool(work)
-    return redirect(request, f"/attempts/{attempt_id}")
+    return redirect_to(request, "quizzes:attempt", attempt_id=attempt_id)
 
 
 # --- trainer ------------------------------------------------------------------------------------------------
@@ -209,10 +204,10 @@ def author_create(
         context = {
             "course": course,
             "quizzes": service.course_quizzes(session, course.id),
-            "error": _message(request, exc),
+            "error": error_text(request, exc),
         }
         return render(request, "quizzes/author_list.html", context, status_code=exc.status_code)
-    return redirect(request, f"/author/quizzes/{quiz.id}")
+    return redirect_to(request, "quizzes:author", quiz_id=quiz.id)
 
 
 def _editor(request: Request, session: Any, quiz: Quiz, *, status_code: int = 200, **extra: Any) -> Response:
@@ -235,7 +230,7 @@ def _int_or_none(value: str) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
-    number = parse_int(value, minimum=0, maximum=MAX_DB_INTEGER)
+    number = parse_int(value, minimum=0, maximum=MAX_INT64)
     if number is None:
         raise Invalid(N_("Limits are whole numbers of at least 1, or empty."), code="quiz_number")
     return number
@@ -276,8 +271,8 @@ def author_settings(
             show_review=bool(show_review),
         )
     except DomainError as exc:
-        return _editor(request, session, quiz, status_code=exc.status_code, error=_message(request, exc))
-    return redirect(request, f"/author/quizzes/{quiz.id}?saved=1")
+        return _editor(request, session, quiz, status_code=exc.status_code, error=error_text(request, exc))
+    return redirect_to(request, "quizzes:author", quiz_id=quiz.id, query={"saved": 1})
 
 
 @router.post("/author/quizzes/{quiz_id}/gift", name="quizzes:author_gift")
@@ -310,8 +305,10 @@ def author_gift(
             ) from None
         count = service.import_gift(session, quiz, text)
     except DomainError as exc:
-        return _editor(request, session, quiz, status_code=exc.status_code, gift_error=_message(request, exc))
-    return redirect(request, f"/author/quizzes/{quiz.id}?imported={count}")
+        return _editor(
+            request, session, quiz, status_code=exc.status_code, gift_error=error_text(request, exc)
+        )
+    return redirect_to(request, "quizzes:author", quiz_id=quiz.id, query={"imported": count})
 
 
 def _question_page(
@@ -428,9 +425,15 @@ async def _save_question(
             service.save_question(session, quiz, row, question)
         except DomainError as exc:
             return _question_page(
-                request, session, quiz, row, values, status_code=exc.status_code, error=_message(request, exc)
+                request,
+                session,
+                quiz,
+                row,
+                values,
+                status_code=exc.status_code,
+                error=error_text(request, exc),
             )
-        return redirect(request, f"/author/quizzes/{quiz.id}?saved=1")
+        return redirect_to(request, "quizzes:author", quiz_id=quiz.id, query={"saved": 1})
 
     return await run_in_threadpool(work)
 
@@ -468,5 +471,5 @@ def question_delete(
     try:
         service.delete_question(session, quiz, row)
     except DomainError as exc:
-        return _editor(request, session, quiz, status_code=exc.status_code, error=_message(request, exc))
-    return redirect(request, f"/author/quizzes/{quiz.id}?saved=1")
+        return _editor(request, session, quiz, status_code=exc.status_code, error=error_text(request, exc))
+    return redirect_to(request, "quizzes:author", quiz_id=quiz.id, query={"saved": 1})

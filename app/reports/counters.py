@@ -571,12 +571,6 @@ def rebuild(session: Session, tenant_id: int, *, rehome: bool = True) -> None:
     session.expire_all()
 
 
-def tenants_with_enrolments(session: Session) -> list[int]:
-    from app.tenancy.models import Tenant
-
-    return list(session.connection().execute(select(Tenant.id).order_by(Tenant.id)).scalars())
-
-
 __all__ = [
     "Delta",
     "EnrolmentState",

@@ -31,7 +31,7 @@ from app.catalog import service as catalog_service
 from app.catalog.models import Course, Lesson
 from app.reports import counters
 from app.tenancy import service as tenants
-from app.tenancy.models import NATIONAL_SLUG, Tenant
+from app.tenancy.models import NATIONAL_SLUG
 from app.tenancy.scoping import bind_tenant, unbind_tenant
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -370,10 +370,6 @@ def generate(session: Session, *, scale: float = 1.0, lesson_progress: bool = Fa
         "learners": sum(p.learners + p.unfinished for p in plans),
         "trainings": sum(p.trainings for p in plans),
     }
-
-
-def tenant_ids_by_slug(session: Session) -> dict[str, int]:
-    return {t.slug: t.id for t in session.scalars(select(Tenant))}
 
 
 __all__ = ["LAST_DAY", "generate", "published", "trainings_plan"]

@@ -439,93 +439,9 @@ def national_report(session: Session, filters: Filters, *, merged: bool = False)
     real merge) cannot change them. The national portal's own tenant is a row like any other.
     """
     with cross_tenant(session):
-        tenants = {t.id: t for t in session.scalars(select(Tenant))}
-        if filters.ranged:
-            stmt = _source(filters, "tenant_id")
-            figures = {row[0]: Figures.of(row[1:]) for row in session.execute(stmt)}
-            learners: dict[int, int] = {}
-        else:
-            figures = {}
-            learners = {}
-            for row in session.execute(
-                select(
-                    ReportTenant.tenant_id,
-                    *[getattr(ReportTenant, m) for m in MEASURES],
-                    ReportTenant.learners,
-                )
-            ):
-                figures[row[0]] = Figures.of(row[1:-1])
-                learners[row[0]] = int(row[-1] or 0)
-        covered = session.execute(
-            select(ReportUnit.tenant_id, ReportUnit.kind, func.count())
-            .where(ReportUnit.completed > 0, ReportUnit.kind.in_(COVERAGE_KINDS))
-            .group_by(ReportUnit.tenant_id, ReportUnit.kind)
-        ).all()
-        unit_totals = session.execute(
-            select(Unit.tenant_id, Unit.kind, func.count())
-            .where(Unit.kind.in_(COVERAGE_KINDS))
-            .group_by(Unit.tenant_id, Unit.kind)
-        ).all()
-        members = dict(
-            session.execute(
-                select(User.tenant_id, func.count())
-                .join(Unit, (Unit.id == User.unit_id) & (Unit.tenant_id == User.tenant_id))
-                .where(Unit.kind == "team")
-                .group_by(User.tenant_id)
-            ).all()
-        )
-        visit_stmt = select(VisitDay.tenant_id, func.sum(VisitDay.count)).group_by(VisitDay.tenant_id)
-        if filters.date_from:
-            visit_stmt = visit_stmt.where(VisitDay.day >= filters.date_from)
-        if filters.date_to:
-            visit_stmt = visit_stmt.where(VisitDay.day <= filters.date_to)
-        visits_by = {t: int(v or 0) for t, v in session.execute(visit_stmt)}
-    cov: dict[int, dict[str, list[int]]] = defaultdict(lambda: {k: [0, 0] for k in COVERAGE_KINDS})
-    for tenant_id, kind, n in covered:
-        cov[tenant_id][kind][0] = int(n)
-    for tenant_id, kind, n in unit_totals:
-        cov[tenant_id][kind][1] = int(n)
-    known = provinces()
-    groups: dict[str, NationalRow] = {}
-    for tenant_id, tenant in tenants.items():
-        f = figures.get(tenant_id, Figures())
-        slug, name = tenant.slug, tenant.display_name
-        is_province = slug in known
-        if merged and is_province:
-            slug, name = known[slug].successor_slug, known[slug].successor_name
-        group = groups.get(slug)
-        if group is None:
-            group = groups[slug] = NationalRow(
-                slug,
-                name,
-                Figures(),
-                {
-                    "learners": 0,
-                    "coverage": {k: [0, 0] for k in COVERAGE_KINDS},
-                    "members": 0,
-                    "visits": 0,
-                    "province": is_province,
-                    "tenants": [],
-                },
-            )
-        group.figures.add(f)
-        group.extra["learners"] += learners.get(tenant_id, 0)
-        group.extra["members"] += int(members.get(tenant_id, 0))
-        group.extra["visits"] += visits_by.get(tenant_id, 0)
-        group.extra["tenants"].append(tenant.slug)
-        for kind in COVERAGE_KINDS:
-            group.extra["coverage"][kind][0] += cov[tenant_id][kind][0]
-            group.extra["coverage"][kind][1] += cov[tenant_id][kind][1]
-    # Every portal is listed, a new one with zeros too (a province that has not started is news to the
-    # ministry); only the national portal's own row is left out while it has no activity of its own.
-    rows = [
-        r
-        for r in groups.values()
-        if r.key != NATIONAL_SLUG or r.figures.assigned or r.figures.completed or r.extra["visits"]
-    ]
-    rows.sort(key=lambda r: (-r.figures.completed, -r.figures.assigned, r.name))
-    for i, r in enumerate(rows, start=1):
-        r.rank = i
+        tenants = list(session.scalars(select(Tenant)))
+        measures = _tenant_measures(session, filters)
+    rows = _national_rows(tenants, measures, merged=merged)
     total = Figures()
     province_total = Figures()
     for r in rows:
@@ -549,6 +465,107 @@ def national_report(session: Session, filters: Filters, *, merged: bool = False)
         visits=sum(r.extra["visits"] for r in rows),
         merged=merged,
     )
+
+
+@dataclass
+class _TenantMeasures:
+    """What the national report reads, by tenant id (missing: zero)."""
+
+    figures: dict[int, Figures]
+    learners: dict[int, int]  # all-time only: a date range leaves it empty
+    coverage: dict[int, dict[str, list[int]]]  # kind → [units with a completion, units]
+    members: dict[int, int]  # accounts in team units
+    visits: dict[int, int]
+
+
+def _tenant_measures(session: Session, filters: Filters) -> _TenantMeasures:
+    """Every tenant's counters, coverage, team members and visits: a few grouped queries (cross-tenant)."""
+    learners: dict[int, int] = {}
+    if filters.ranged:
+        stmt = _source(filters, "tenant_id")
+        figures = {row[0]: Figures.of(row[1:]) for row in session.execute(stmt)}
+    else:
+        figures = {}
+        for row in session.execute(
+            select(
+                ReportTenant.tenant_id,
+                *[getattr(ReportTenant, m) for m in MEASURES],
+                ReportTenant.learners,
+            )
+        ):
+            figures[row[0]] = Figures.of(row[1:-1])
+            learners[row[0]] = int(row[-1] or 0)
+    coverage: dict[int, dict[str, list[int]]] = defaultdict(lambda: {k: [0, 0] for k in COVERAGE_KINDS})
+    for tenant_id, kind, n in session.execute(
+        select(ReportUnit.tenant_id, ReportUnit.kind, func.count())
+        .where(ReportUnit.completed > 0, ReportUnit.kind.in_(COVERAGE_KINDS))
+        .group_by(ReportUnit.tenant_id, ReportUnit.kind)
+    ).all():
+        coverage[tenant_id][kind][0] = int(n)
+    for tenant_id, kind, n in session.execute(
+        select(Unit.tenant_id, Unit.kind, func.count())
+        .where(Unit.kind.in_(COVERAGE_KINDS))
+        .group_by(Unit.tenant_id, Unit.kind)
+    ).all():
+        coverage[tenant_id][kind][1] = int(n)
+    members = session.execute(
+        select(User.tenant_id, func.count())
+        .join(Unit, (Unit.id == User.unit_id) & (Unit.tenant_id == User.tenant_id))
+        .where(Unit.kind == "team")
+        .group_by(User.tenant_id)
+    ).all()
+    visit_stmt = select(VisitDay.tenant_id, func.sum(VisitDay.count)).group_by(VisitDay.tenant_id)
+    if filters.date_from:
+        visit_stmt = visit_stmt.where(VisitDay.day >= filters.date_from)
+    if filters.date_to:
+        visit_stmt = visit_stmt.where(VisitDay.day <= filters.date_to)
+    visits = {t: int(v or 0) for t, v in session.execute(visit_stmt)}
+    return _TenantMeasures(figures, learners, coverage, {t: int(n) for t, n in members}, visits)
+
+
+def _national_rows(tenants: list[Tenant], measures: _TenantMeasures, *, merged: bool) -> list[NationalRow]:
+    """One row per portal (with `merged`, per successor province: its predecessors' rows summed), ranked."""
+    known = provinces()
+    groups: dict[str, NationalRow] = {}
+    for tenant in tenants:
+        slug, name = tenant.slug, tenant.display_name
+        is_province = slug in known
+        if merged and is_province:
+            slug, name = known[slug].successor_slug, known[slug].successor_name
+        group = groups.get(slug)
+        if group is None:
+            group = groups[slug] = NationalRow(
+                slug,
+                name,
+                Figures(),
+                {
+                    "learners": 0,
+                    "coverage": {k: [0, 0] for k in COVERAGE_KINDS},
+                    "members": 0,
+                    "visits": 0,
+                    "province": is_province,
+                    "tenants": [],
+                },
+            )
+        group.figures.add(measures.figures.get(tenant.id, Figures()))
+        group.extra["learners"] += measures.learners.get(tenant.id, 0)
+        group.extra["members"] += measures.members.get(tenant.id, 0)
+        group.extra["visits"] += measures.visits.get(tenant.id, 0)
+        group.extra["tenants"].append(tenant.slug)
+        for kind in COVERAGE_KINDS:
+            group.extra["coverage"][kind][0] += measures.coverage[tenant.id][kind][0]
+            group.extra["coverage"][kind][1] += measures.coverage[tenant.id][kind][1]
+    # Every portal is listed, a new one with zeros too (a province that has not started is news to the
+    # ministry); only the national portal's own row is left out while it has no activity of its own.
+    rows = [
+        r
+        for r in groups.values()
+        if r.key != NATIONAL_SLUG or r.figures.assigned or r.figures.completed or r.extra["visits"]
+    ]
+    rows.sort(key=lambda r: (-r.figures.completed, -r.figures.assigned, r.name))
+    for i, r in enumerate(rows, start=1):
+        r.rank = i
+    return rows
 
 
 def national_visits_series(

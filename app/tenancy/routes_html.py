@@ -13,10 +13,9 @@ from app.audit import service as audit
 from app.catalog import service as catalog_service
 from app.catalog.constants import HOME_FEATURED
 from app.certificates.service import portal_origin
-from app.core import i18n
 from app.core.deps import AppSettings, DbSession, client_address
 from app.core.errors import N_, DomainError, Forbidden
-from app.core.web import html_router, redirect, render, request_language
+from app.core.web import error_text, html_router, redirect_to, render
 from app.tenancy import service
 from app.tenancy.deps import CurrentTenant
 from app.tenancy.models import TenantContext
@@ -26,7 +25,7 @@ router = html_router()
 TENANT_PAGE_LIMIT = 500
 
 
-@router.get("/", name="home")
+@router.get("/", name="portal:home")
 def home(request: Request, session: DbSession, tenant: CurrentTenant, user: OptionalPageUser) -> Response:
     courses, _ = catalog_service.list_courses(
         session,
@@ -38,7 +37,7 @@ def home(request: Request, session: DbSession, tenant: CurrentTenant, user: Opti
     return render(request, "home.html", {"user": user, "courses": courses, "groups": TARGET_GROUPS})
 
 
-@router.get("/brand.css", name="brand_css")
+@router.get("/brand.css", name="portal:brand_css")
 def brand_css(tenant: CurrentTenant) -> Response:
     """The tenant's colour as a stylesheet (inline styles are forbidden by our Content-Security-Policy)."""
     return Response(
@@ -123,7 +122,7 @@ def tenants_create(
             self_registration=bool(self_registration),
         )
     except DomainError as exc:
-        message = i18n.translate(request_language(request), exc.message, **exc.params)
+        message = error_text(request, exc)
         return _tenants_page(
             request, session, settings, form=form, error=message, status_code=exc.status_code
         )
@@ -135,4 +134,4 @@ def tenants_create(
         target=f"tenant:{created.slug}",
         client_address=client_address(request),
     )
-    return redirect(request, f"/admin/tenants?created={created.slug}")
+    return redirect_to(request, "tenants:list", query={"created": created.slug})

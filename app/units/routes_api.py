@@ -14,7 +14,8 @@ from app.core.db import write_from_here
 from app.core.deps import AppSettings, DbSession, client_address, manual_write
 from app.core.numbers import MAX_ID
 from app.core.spreadsheets import TableLimits, load_table
-from app.imports.deps import api_lang, read_upload
+from app.core.web import api_language
+from app.imports.deps import read_upload
 from app.imports.schemas import ImportResultRead
 from app.tenancy.deps import CurrentTenant
 from app.units import service
@@ -61,7 +62,7 @@ def import_units(
     table = load_table(read_upload(file, settings), TableLimits.of(settings))
     if not dry_run:
         write_from_here(session)
-    outcome = service.import_units(session, table, lang=api_lang(request), dry_run=dry_run)
+    outcome = service.import_units(session, table, lang=api_language(request), dry_run=dry_run)
     if not dry_run and (outcome.created or outcome.updated):
         audit.record(
             session,

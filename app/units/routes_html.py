@@ -10,13 +10,12 @@ from fastapi.responses import Response
 from app.accounts.constants import ADMIN_ROLES
 from app.accounts.deps import PageAdmin
 from app.audit import service as audit
-from app.core import i18n
 from app.core.bodylimit import accepts_upload
 from app.core.db import write_from_here
 from app.core.deps import AppSettings, DbSession, client_address, manual_write
 from app.core.errors import DomainError
 from app.core.spreadsheets import TableLimits, load_table
-from app.core.web import html_router, render, request_language
+from app.core.web import error_text, html_router, render, request_language
 from app.imports.deps import read_upload
 from app.tenancy.deps import CurrentTenant
 from app.units import service
@@ -58,7 +57,7 @@ def unit_import(
                 detail={"created": outcome.created, "updated": outcome.updated},
             )
     except DomainError as exc:
-        error = i18n.translate(lang, exc.message, **exc.params)
+        error = error_text(request, exc)
     return render(
         request,
         "units/tree.html",

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from app.accounts.models import User
 from app.core.collation import sort_key
 from app.core.errors import N_, Invalid, NotFound
-from app.core.spreadsheets import Table, fold_key, match_headers, read_table
+from app.core.spreadsheets import Table, fold_key, read_table
 from app.core.text import fold, nfc
+from app.imports.columns import read_columns
 from app.imports.outcome import CREATE, ERROR, UNCHANGED, UPDATE, ImportOutcome
 from app.units.constants import (
     KIND_ALIASES,
@@ -151,30 +152,44 @@ class _UnitRow:
     ok: bool = True
 
 
+@dataclass
+class _UnitFile:
+    rows: list[_UnitRow]
+    # Code key → the row that gives the code first: the one that counts when the tree is checked.
+    in_file: dict[str, _UnitRow]
+
+
 def import_units(session: Session, data: bytes | Table, *, lang: str, dry_run: bool) -> ImportOutcome:
     """Create or update units from a file (or a table already read: `load_table`); rows with errors are
-    reported and skipped."""
+    reported and skipped.
+
+    Four steps: parse each row on its own, validate the tree the file and the portal make together, plan what
+    each valid row does (the preview), then, unless this is a dry run, apply the plan.
+    """
     outcome = ImportOutcome(lang=lang, dry_run=dry_run)
     table = data if isinstance(data, Table) else read_table(data)
-    columns, ignored, doubled = match_headers(table.headers, UNIT_HEADER_ALIASES)
-    if doubled:
-        raise Invalid(N_("The column {column} appears twice."), code="columns", column=doubled[0])
-    missing = [HEADER_LABELS[f] for f in UNIT_REQUIRED if f not in columns]
-    if missing:
-        raise Invalid(
-            N_("The file has no column {columns}. The first row must hold the column names."),
-            code="columns",
-            columns=", ".join(missing),
-        )
-    outcome.ignored_columns = ignored
-    labels = {f: table.headers[i] for f, i in columns.items()}
+    required = {name: HEADER_LABELS[name] for name in UNIT_REQUIRED}
+    columns, labels = read_columns(table, UNIT_HEADER_ALIASES, required, outcome)
+    labels.setdefault("parent", "parent")
+    parsed = _parse_unit_rows(table, columns, labels, outcome)
+    existing = {code_key(u.code): u for u in session.scalars(select(Unit))}
+    _check_tree(parsed, existing, labels["parent"], outcome)
+    valid = _plan_units(parsed.rows, existing, outcome)
+    if dry_run or not valid:
+        return outcome
+    _apply_units(session, valid, existing)
+    return outcome
+
+
+def _parse_unit_rows(
+    table: Table, columns: dict[str, int], labels: dict[str, str], outcome: ImportOutcome
+) -> _UnitFile:
+    """Every non-blank row, checked on its own (see `_check_unit_row`)."""
 
     def cell(record: list[str], name: str) -> str:
         index = columns.get(name)
         return nfc(record[index]) if index is not None and index < len(record) else ""
 
-    existing = {code_key(u.code): u for u in session.scalars(select(Unit))}
-    by_id = {u.id: u for u in existing.values()}
     rows: list[_UnitRow] = []
     seen: dict[str, int] = {}
     for number, record in table.rows:
@@ -183,53 +198,80 @@ def import_units(session: Session, data: bytes | Table, *, lang: str, dry_run: b
         outcome.total += 1
         code, name, kind_text, parent = (cell(record, f) for f in ("code", "name", "kind", "parent"))
         item = _UnitRow(number, code, code_key(code), name, "", code_key(parent) if parent else None, parent)
-        if not code or len(code) > MAX_CODE:
-            outcome.error(
-                number, labels["code"], N_("A unit needs a code of at most {n} characters."), n=MAX_CODE
-            )
-            item.ok = False
-        elif item.key in seen:
-            outcome.error(
-                number,
-                labels["code"],
-                N_("The code {code} already appears in row {row}."),
-                code=code,
-                row=seen[item.key],
-            )
-            item.ok = False
-        else:
-            seen[item.key] = number
-        if not name or len(name) > MAX_NAME:
-            outcome.error(
-                number, labels["name"], N_("A unit needs a name of at most {n} characters."), n=MAX_NAME
-            )
-            item.ok = False
-        kind = clean_kind(kind_text)
-        if kind is None:
-            outcome.error(
-                number,
-                labels["kind"],
-                N_("Unknown unit kind “{kind}”. Use one of: {kinds}."),
-                kind=kind_text,
-                kinds=", ".join(UNIT_KINDS),
-            )
-            item.ok = False
-        else:
-            item.kind = kind
-        if item.parent_key is not None and item.parent_key == item.key:
-            outcome.error(number, labels.get("parent", "parent"), N_("A unit cannot be its own parent."))
-            item.ok = False
+        _check_unit_row(item, kind_text, seen, labels, outcome)
         rows.append(item)
+    return _UnitFile(rows, {r.key: r for r in rows if r.key and seen.get(r.key) == r.row})
 
-    in_file = {r.key: r for r in rows if r.key and seen.get(r.key) == r.row}
-    # The tree after the import: the database's parents, overridden by the file's.
+
+def _check_unit_row(
+    item: _UnitRow, kind_text: str, seen: dict[str, int], labels: dict[str, str], outcome: ImportOutcome
+) -> None:
+    """A code (given once in the file), a name, a known kind, and not its own parent. Sets `item.kind`."""
+    number = item.row
+    if not item.code or len(item.code) > MAX_CODE:
+        outcome.error(
+            number, labels["code"], N_("A unit needs a code of at most {n} characters."), n=MAX_CODE
+        )
+        item.ok = False
+    elif item.key in seen:
+        outcome.error(
+            number,
+            labels["code"],
+            N_("The code {code} already appears in row {row}."),
+            code=item.code,
+            row=seen[item.key],
+        )
+        item.ok = False
+    else:
+        seen[item.key] = number
+    if not item.name or len(item.name) > MAX_NAME:
+        outcome.error(
+            number, labels["name"], N_("A unit needs a name of at most {n} characters."), n=MAX_NAME
+        )
+        item.ok = False
+    kind = clean_kind(kind_text)
+    if kind is None:
+        outcome.error(
+            number,
+            labels["kind"],
+            N_("Unknown unit kind “{kind}”. Use one of: {kinds}."),
+            kind=kind_text,
+            kinds=", ".join(UNIT_KINDS),
+        )
+        item.ok = False
+    else:
+        item.kind = kind
+    if item.parent_key is not None and item.parent_key == item.key:
+        outcome.error(number, labels["parent"], N_("A unit cannot be its own parent."))
+        item.ok = False
+
+
+def _check_tree(
+    parsed: _UnitFile, existing: dict[str, Unit], parent_label: str, outcome: ImportOutcome
+) -> None:
+    """The tree after the import must hold: every parent known, no cycle, no parent whose own row failed."""
+    parent_of = _parents_after_import(parsed.in_file, existing)
+    _check_parents_known(parsed.rows, parent_of, parent_label, outcome)
+    display = {key: u.code for key, u in existing.items()} | {r.key: r.code for r in parsed.in_file.values()}
+    _check_no_cycles(parsed.rows, parent_of, display, parent_label, outcome)
+    _check_parent_rows_valid(parsed.rows, parsed.in_file, parent_label, outcome)
+
+
+def _parents_after_import(in_file: dict[str, _UnitRow], existing: dict[str, Unit]) -> dict[str, str | None]:
+    """Code key → parent code key: the database's parents, overridden by the file's."""
+    by_id = {u.id: u for u in existing.values()}
     parent_of: dict[str, str | None] = {
         key: code_key(by_id[u.parent_id].code) if u.parent_id in by_id else None
         for key, u in existing.items()
     }
     for r in in_file.values():
         parent_of[r.key] = r.parent_key
-    parent_label = labels.get("parent", "parent")
+    return parent_of
+
+
+def _check_parents_known(
+    rows: list[_UnitRow], parent_of: dict[str, str | None], parent_label: str, outcome: ImportOutcome
+) -> None:
     for r in rows:
         if r.ok and r.parent_key is not None and r.parent_key not in parent_of:
             outcome.error(
@@ -239,7 +281,16 @@ def import_units(session: Session, data: bytes | Table, *, lang: str, dry_run: b
                 code=r.parent,
             )
             r.ok = False
-    display = {key: u.code for key, u in existing.items()} | {r.key: r.code for r in in_file.values()}
+
+
+def _check_no_cycles(
+    rows: list[_UnitRow],
+    parent_of: dict[str, str | None],
+    display: dict[str, str],
+    parent_label: str,
+    outcome: ImportOutcome,
+) -> None:
+    """Walk up from each row; meeting a unit already on the way is a cycle, reported with its codes."""
     for r in rows:
         if not r.ok:
             continue
@@ -257,7 +308,12 @@ def import_units(session: Session, data: bytes | Table, *, lang: str, dry_run: b
                 codes=" → ".join(display.get(k, k) for k in [*loop, current]),
             )
             r.ok = False
-    # A row whose parent row failed cannot be placed either.
+
+
+def _check_parent_rows_valid(
+    rows: list[_UnitRow], in_file: dict[str, _UnitRow], parent_label: str, outcome: ImportOutcome
+) -> None:
+    """A row whose parent row failed cannot be placed either (down the tree, however deep)."""
     changed = True
     while changed:
         changed = False
@@ -270,31 +326,37 @@ def import_units(session: Session, data: bytes | Table, *, lang: str, dry_run: b
                 r.ok = False
                 changed = True
 
-    valid = [r for r in rows if r.ok]
+
+def _plan_units(rows: list[_UnitRow], existing: dict[str, Unit], outcome: ImportOutcome) -> list[_UnitRow]:
+    """What each row does (create, update, unchanged, or its error), counted and listed; the valid rows."""
     for r in rows:
         if not r.ok:
             outcome.add_row({"row": r.row, "action": ERROR, "code": r.code, "name": r.name})
             continue
-        unit = existing.get(r.key)
-        parent_unit = existing.get(r.parent_key) if r.parent_key else None
-        if unit is None:
-            action = CREATE
+        action = _unit_action(r, existing)
+        if action == CREATE:
             outcome.created += 1
-        elif (
-            unit.name != r.name
-            or unit.kind != r.kind
-            or (r.parent_key is None and unit.parent_id is not None)
-            or (r.parent_key is not None and (parent_unit is None or unit.parent_id != parent_unit.id))
-        ):
-            action = UPDATE
+        elif action == UPDATE:
             outcome.updated += 1
         else:
-            action = UNCHANGED
             outcome.unchanged += 1
         outcome.add_row({"row": r.row, "action": action, "code": r.code, "name": r.name, "kind": r.kind})
-    if dry_run or not valid:
-        return outcome
+    return [r for r in rows if r.ok]
 
+
+def _unit_action(r: _UnitRow, existing: dict[str, Unit]) -> str:
+    unit = existing.get(r.key)
+    if unit is None:
+        return CREATE
+    parent_unit = existing.get(r.parent_key) if r.parent_key else None
+    moved = (r.parent_key is None and unit.parent_id is not None) or (
+        r.parent_key is not None and (parent_unit is None or unit.parent_id != parent_unit.id)
+    )
+    return UPDATE if unit.name != r.name or unit.kind != r.kind or moved else UNCHANGED
+
+
+def _apply_units(session: Session, valid: list[_UnitRow], existing: dict[str, Unit]) -> None:
+    """Write the valid rows: units first (new ones need ids), then their parents, then every path."""
     for r in valid:
         unit = existing.get(r.key)
         if unit is None:
@@ -309,7 +371,6 @@ def import_units(session: Session, data: bytes | Table, *, lang: str, dry_run: b
         existing[r.key].parent_id = new_parent.id if new_parent else None
     rebuild_paths(session, list(existing.values()))
     session.flush()
-    return outcome
 
 
 def rebuild_paths(session: Session, units: list[Unit]) -> None:

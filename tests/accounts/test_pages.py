@@ -77,6 +77,29 @@ def test_forced_password_change_in_browser(world, db, client) -> None:
     assert client.get("/account").status_code == 200
 
 
+def test_a_forced_password_change_keeps_the_whole_page_asked_for(world, db, client) -> None:
+    """The page asked for before signing in survives the detour, query string and all."""
+    make_user(db, world.haiphong, "moi2", must_change_password=True)
+    db.commit()
+    asked = "/courses?q=mang&group=citizen"
+    r = client.submit("/login", data={"identifier": "moi2", "password": PASSWORD, "next": asked})
+    assert r.status_code == 303
+    assert r.headers["location"] == "/account/password?next=/courses%3Fq%3Dmang%26group%3Dcitizen"
+    form = client.get(r.headers["location"])
+    assert f'name="next" value="{asked.replace("&", "&amp;")}"' in form.text
+    r = client.submit(
+        r.headers["location"],
+        action="/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "matkhau789",
+            "confirm_password": "matkhau789",
+            "next": asked,  # the form's hidden field, checked above
+        },
+    )
+    assert r.status_code == 303 and r.headers["location"] == asked
+
+
 def test_sign_out_clears_session(world, client) -> None:
     client.login_page("learner")
     r = client.submit("/account", action="/logout")

@@ -8,7 +8,8 @@ Chromium is the Debian package (`/usr/bin/chromium`, or CHROMIUM_PATH); Playwrig
 Without Chromium the tests fail in CI (CI=true) and skip, saying why, elsewhere.
 
 Every page fails its test on a console error or an uncaught page error, never reaches beyond localhost, and
-leaves a screenshot of its last state under test-output/screenshots/.
+leaves a screenshot of its last state under test-output/screenshots/. With DOCS_SCREENSHOTS=1
+(`make screenshots`) the journeys also save chosen pages into docs/img/ for the documentation.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
+DOCS_IMG = ROOT / "docs" / "img"
 AXE_JS = Path(__file__).parent / "vendor" / "axe.min.js"
 PHONE = {"width": 360, "height": 740}
 
@@ -138,6 +140,20 @@ def page(new_context: Callable[..., Any]) -> Any:
 
 
 # Helpers ------------------------------------------------------------------------------------------------
+
+
+def docs_screenshot(page: Any, name: str, *, full_page: bool = False, height: int | None = None) -> None:
+    """Save the page as docs/img/<name>.png for the documentation (the whole page, or its top `height`
+    pixels), only when DOCS_SCREENSHOTS=1 (`make screenshots`): an ordinary run never rewrites the
+    committed pictures."""
+    if os.environ.get("DOCS_SCREENSHOTS") != "1":
+        return
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    page.wait_for_load_state()  # a page still streaming in after a redirect would be cut short
+    options: dict[str, Any] = {"full_page": full_page or height is not None, "animations": "disabled"}
+    if height is not None:
+        options["clip"] = {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": height}
+    page.screenshot(path=str(DOCS_IMG / f"{name}.png"), **options)
 
 
 def sign_in(page: Any, server: LiveServer, username: str, *, slug: str = "haiphong") -> None:

@@ -30,7 +30,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from app.imports.jobs import thread_runner
-from tests.browser.conftest import PHONE, LiveServer, assert_accessible, sign_in
+from tests.browser.conftest import PHONE, LiveServer, assert_accessible, docs_screenshot, sign_in
 from tests.browser.learning import Api, quiz_bank, right_answer, right_option_texts
 from tests.browser.live import only_localhost
 
@@ -48,6 +48,7 @@ def test_trainer_publishes_a_course_that_a_learner_finds_reads_and_completes(
     trainer.get_by_role("link", name="Soạn bài").click()
     expect(trainer.get_by_role("heading", level=1)).to_have_text("Soạn bài")
     assert_accessible(trainer)
+    docs_screenshot(trainer, "trainer-authoring", full_page=True)
     trainer.get_by_label("Tiêu đề").fill(title)
     trainer.get_by_label("Tóm tắt").fill("Dùng điện thoại thông minh an toàn, từng bước một.")
     trainer.get_by_role("button", name="Tạo khóa học").click()
@@ -76,10 +77,12 @@ def test_trainer_publishes_a_course_that_a_learner_finds_reads_and_completes(
     expect(preview).to_contain_text("rồi thả tay")
     trainer.get_by_role("button", name="Lưu").click()
     expect(trainer.get_by_role("status")).to_contain_text("Đã lưu")
+    docs_screenshot(trainer, "trainer-lesson-editor", full_page=True)
 
     trainer.goto(course_url)
     trainer.get_by_role("button", name="Xuất bản").click()
     expect(trainer.get_by_text("Đã xuất bản", exact=True)).to_be_visible()
+    docs_screenshot(trainer, "trainer-course", full_page=True)
 
     # A learner on a small phone, in a browser of their own.
     learner = new_context(viewport=PHONE).new_page()
@@ -103,6 +106,7 @@ def test_trainer_publishes_a_course_that_a_learner_finds_reads_and_completes(
     learner.get_by_role("link", name="Việc học của tôi").click()
     expect(learner.locator("main")).to_contain_text(title)
     assert_accessible(learner)
+    docs_screenshot(learner, "learner-my-learning")
 
 
 def test_learner_reads_and_completes_a_lesson_without_javascript(
@@ -236,6 +240,7 @@ def test_journey_1_imported_learner_passes_the_final_test_and_verifies_the_certi
     expect(page).to_have_url(re.compile(r"/account/password"))
     expect(page.get_by_text("Vui lòng đặt mật khẩu của riêng bạn", exact=False)).to_be_visible()
     assert_accessible(page)
+    docs_screenshot(page, "learner-change-password")
     page.get_by_label("Mật khẩu hiện tại").fill(secret)
     page.get_by_label("Mật khẩu mới", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Nhập lại mật khẩu mới").fill(NEW_PASSWORD)
@@ -247,9 +252,11 @@ def test_journey_1_imported_learner_passes_the_final_test_and_verifies_the_certi
     page.get_by_label("Tìm khóa học").fill("chuyen doi so co ban")
     page.get_by_role("button", name="Tìm", exact=True).click()
     title = "Chuyển đổi số cơ bản cho cán bộ, công chức"
+    docs_screenshot(page, "learner-catalog-search")
     page.get_by_role("link", name=title).click()
     page.get_by_role("button", name="Ghi danh").click()
     expect(page).to_have_url(re.compile(r"/lessons/\d+$"))
+    docs_screenshot(page, "learner-lesson-phone")
 
     # Read every lesson up to the final test.
     quiz_link = page.get_by_role("link", name=re.compile("^Làm bài kiểm tra"))
@@ -268,9 +275,11 @@ def test_journey_1_imported_learner_passes_the_final_test_and_verifies_the_certi
     # The final test: options are shuffled on the page, so the right ones are found by their text.
     expect(page).to_have_url(re.compile(r"/quizzes/\d+$"))
     assert_accessible(page)
+    docs_screenshot(page, "learner-quiz")
     page.get_by_role("button", name="Bắt đầu làm bài").click()
     expect(page).to_have_url(re.compile(r"/attempts/\d+$"))
     assert_accessible(page)
+    docs_screenshot(page, "learner-attempt")
     bank = quiz_bank("cds-co-ban")
     questions = page.locator("fieldset.question")
     assert questions.count() == 10
@@ -291,12 +300,14 @@ def test_journey_1_imported_learner_passes_the_final_test_and_verifies_the_certi
     expect(page.get_by_text("Đạt. Chúc mừng bạn!")).to_be_visible()
     expect(page.locator(".score")).to_contain_text("100%")
     assert_accessible(page)
+    docs_screenshot(page, "learner-result")
 
     # The certificate: its PDF carries the learner's Vietnamese name and the verification address.
     page.get_by_role("link", name="Xem chứng nhận của bạn").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Chứng nhận của tôi")
     expect(page.locator("main")).to_contain_text(title)
     assert_accessible(page)
+    docs_screenshot(page, "learner-certificates")
     filename, pdf = downloaded(page, lambda: page.get_by_role("link", name="Tải PDF").click())
     assert filename.endswith(".pdf") and pdf.startswith(b"%PDF-")
     text = nfc(PdfReader(io.BytesIO(pdf)).pages[0].extract_text())
@@ -313,6 +324,7 @@ def test_journey_1_imported_learner_passes_the_final_test_and_verifies_the_certi
     expect(stranger.locator("dl.facts")).to_contain_text(full_name)
     expect(stranger.locator("dl.facts")).to_contain_text(title)
     assert_accessible(stranger)
+    docs_screenshot(stranger, "certificate-verify")
 
 
 # Journey 2: the province admin's bulk import, cohort and report ---------------------------------------------
@@ -351,6 +363,7 @@ def test_journey_2_province_admin_imports_accounts_creates_a_cohort_and_exports_
     page.get_by_role("link", name=ADMIN_MENU).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(ADMIN_MENU)
     assert_accessible(page)
+    docs_screenshot(page, "admin-home")
     page.get_by_role("link", name="Nhập tài khoản").click()
     assert_accessible(page)
 
@@ -361,11 +374,13 @@ def test_journey_2_province_admin_imports_accounts_creates_a_cohort_and_exports_
         expect(bar).to_be_visible()
         expect(page.locator("#job-progress")).to_contain_text("Đang kiểm tra tệp…")
         assert_accessible(page)
+        docs_screenshot(page, "admin-import-progress")
         gate.set()
         expect(page.get_by_text("Xem trước: chưa có gì được lưu.")).to_be_visible(timeout=15_000)
         errors = page.locator("table").filter(has_text="Thông báo").first
         expect(errors.locator("tbody tr")).to_have_count(3)
         assert_accessible(page)
+        docs_screenshot(page, "admin-import-preview", full_page=True)
 
         # Fixed in the file and uploaded again: no error left.
         page.get_by_role("link", name="Nhập tài khoản").click()
@@ -383,6 +398,7 @@ def test_journey_2_province_admin_imports_accounts_creates_a_cohort_and_exports_
             timeout=15_000
         )
     assert_accessible(page)
+    docs_screenshot(page, "admin-import-done")
 
     # The one-time passwords: one download, then never again. A second tab still showing the buttons is
     # refused with a 409 page (its own context: the browser logs that status as a console error, by design).
@@ -413,6 +429,7 @@ def test_journey_2_province_admin_imports_accounts_creates_a_cohort_and_exports_
     page.get_by_role("button", name="Ghi danh", exact=True).click()
     expect(page.locator("main")).to_contain_text("Học viên (6)")
     assert_accessible(page)
+    docs_screenshot(page, "cohort-roster", full_page=True)
 
     # The report counts them, by cohort; the numbers lead to the learners, whose export is safe.
     page.get_by_role("link", name="Báo cáo").first.click()
@@ -420,9 +437,11 @@ def test_journey_2_province_admin_imports_accounts_creates_a_cohort_and_exports_
     row = page.locator("tbody tr").filter(has_text=f"HP-NHAP-{tag}")
     expect(row.locator("td").first).to_have_text("6")
     assert_accessible(page)
+    docs_screenshot(page, "admin-report", full_page=True)
     row.locator("td").first.get_by_role("link").click()
     expect(page.locator("main")).to_contain_text("Lê Thị Thu")
     assert_accessible(page)
+    docs_screenshot(page, "admin-report-learners", full_page=True)
     name, data = downloaded(page, lambda: page.get_by_role("link", name="CSV").first.click())
     assert name.endswith(".csv")
     cells = [cell for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))) for cell in row]
@@ -454,6 +473,7 @@ def test_journey_4_national_admin_creates_a_portal_that_lists_a_new_national_cou
     expect(admin.get_by_role("status")).to_have_text(f"Đã tạo cổng {name}.")
     expect(admin.locator("tbody")).to_contain_text(live_server.url(slug, "").rstrip("/"))
     assert_accessible(admin)
+    docs_screenshot(admin, "national-portals", full_page=True)
 
     # The national trainer writes and publishes a course.
     title = f"Dịch vụ công trực tuyến cho người dân {tag}"
@@ -474,6 +494,13 @@ def test_journey_4_national_admin_creates_a_portal_that_lists_a_new_national_cou
     trainer.get_by_role("button", name="Xuất bản").click()
     expect(trainer.get_by_text("Đã xuất bản", exact=True)).to_be_visible()
 
+    # A shipped course's final test as the national trainer edits it: settings, questions, a GIFT upload.
+    trainer.goto(live_server.url("national", "/author/courses/cds-co-ban/quizzes"))
+    trainer.get_by_role("link", name=re.compile("^Kiểm tra cuối khóa")).click()
+    expect(trainer.get_by_role("heading", level=2, name="Câu hỏi (18)")).to_be_visible()
+    assert_accessible(trainer)
+    docs_screenshot(trainer, "trainer-quiz-editor", full_page=True)
+
     # The new portal's catalog lists it (a national course), before anybody has signed up there.
     visitor = new_context(viewport=PHONE).new_page()
     visitor.goto(live_server.url(slug, "/courses"))
@@ -482,6 +509,7 @@ def test_journey_4_national_admin_creates_a_portal_that_lists_a_new_national_cou
     visitor.get_by_role("button", name="Tìm", exact=True).click()
     expect(visitor.get_by_role("link", name=title)).to_be_visible()
     assert_accessible(visitor)
+    docs_screenshot(visitor, "new-portal-catalog")
 
     # The national report ranks every portal, the new one included.
     admin.get_by_role("link", name="Báo cáo").first.click()
@@ -489,3 +517,4 @@ def test_journey_4_national_admin_creates_a_portal_that_lists_a_new_national_cou
     expect(admin.get_by_role("heading", level=1)).to_have_text("Báo cáo toàn quốc")
     expect(admin.locator("tbody").first.get_by_role("rowheader", name=name)).to_be_visible()
     assert_accessible(admin)
+    docs_screenshot(admin, "national-report", height=1400)

@@ -87,8 +87,8 @@ def test_a_full_quiz_parses_into_typed_questions() -> None:
     assert quiz.question("q03") is q3 and quiz.question("nope") is None
 
 
-def test_the_example_in_courses_readme_parses() -> None:
-    readme = (ROOT / "courses" / "README.md").read_text(encoding="utf-8")
+def test_the_example_in_the_course_format_docs_parses() -> None:
+    readme = (ROOT / "docs" / "courses.md").read_text(encoding="utf-8")
     section = readme.split("## Quizzes", 1)[1]
     example = re.search(r"```yaml\n(.*?)```", section, re.S)
     assert example is not None

@@ -89,6 +89,30 @@ def test_a_file_cannot_create_a_cycle_with_existing_units(db, world) -> None:
     assert outcome.updated == 0 and "vòng lặp" in outcome.errors[0].message
 
 
+def test_row_checks_report_each_problem_and_children_of_a_failed_row(db, world) -> None:
+    text = (
+        "Mã,Tên,Loại,Mã cấp trên\n"
+        "A,Đơn vị A,department,\n"
+        "a,Đơn vị A lặp,department,\n"  # codes match without regard to case
+        "B,Đơn vị B,department,B\n"
+        "C,,commune,A\n"  # no name
+        "D,Đơn vị D,village,C\n"  # under the failed row
+        "F,Đơn vị F,team,D\n"  # two levels under it
+        "E,Đơn vị E,village,A\n"
+    )
+    outcome = run(db, world.haiphong, text)
+    by_row = {e.row: e.message for e in outcome.errors}
+    assert by_row[3] == "Mã a đã có ở dòng 2."
+    assert by_row[4] == "Một đơn vị không thể là cấp trên của chính nó."
+    assert by_row[5] == "Đơn vị cần có tên, tối đa 255 ký tự."
+    assert (
+        by_row[6] == "Dòng 5 của đơn vị cấp trên có lỗi."
+        and by_row[7] == "Dòng 6 của đơn vị cấp trên có lỗi."
+    )
+    assert (outcome.created, outcome.error_rows) == (2, 5)
+    assert set(units_by_code(db, world.haiphong)) == {"A", "E"}
+
+
 def test_missing_columns_are_refused(db, world) -> None:
     with pytest.raises(Invalid):
         run(db, world.haiphong, "Tên,Loại\nSở Y tế,department\n")
@@ -119,6 +143,24 @@ def test_units_api_lists_only_this_tenant_and_admin_imports(world, db, client, m
     learner.login_api("learner")
     r = learner.api("POST", "/api/v1/units/import", files={"file": ("u.csv", TREE.encode(), "text/csv")})
     assert r.status_code == 403
+
+
+def test_import_api_row_errors_follow_accept_language(world, client) -> None:
+    client.login_api("admin")
+    bad = "Mã,Tên,Loại\n,Sở Y tế,department\n".encode()
+
+    def first_error(lang: str) -> str:
+        r = client.api(
+            "POST",
+            "/api/v1/units/import",
+            files={"file": ("u.csv", bad, "text/csv")},
+            headers={"Accept-Language": lang},
+        )
+        assert r.status_code == 200, r.text
+        return r.json()["errors"][0]["message"]
+
+    assert first_error("en-GB,en;q=0.8") == "A unit needs a code of at most 64 characters."
+    assert first_error("vi") == "Đơn vị cần có mã, tối đa 64 ký tự."
 
 
 def test_tree_page_and_import_form(world, db, client) -> None:
