@@ -338,7 +338,7 @@ def _print_outcome(outcome) -> None:  # type: ignore[no-untyped-def]
 
 def cmd_users_import(args: argparse.Namespace, settings: Settings) -> int:
     """Import accounts from a file; prints where the one-time passwords can be downloaded (once)."""
-    from app.core.db import begin_write
+    from app.core.db import write_from_here
     from app.imports import service
     from app.imports.deps import import_options
 
@@ -350,15 +350,12 @@ def cmd_users_import(args: argparse.Namespace, settings: Settings) -> int:
         print(f"no tenant {args.tenant!r}", file=sys.stderr)
         return 2
     with session:
-        begin_write(session)
-        outcome = service.import_accounts(
-            session,
-            data,
-            tenant_id=tenant.id,
-            lang="vi",
-            dry_run=args.dry_run,
-            options=import_options(settings, preview=False),
-            client_address="cli",
+        options = import_options(settings, preview=False)
+        # Read the file first: the write lock (SQLite's only one) is held for the writes alone.
+        parsed = service.parse_accounts(session, data, lang="vi", dry_run=args.dry_run, options=options)
+        write_from_here(session)
+        outcome = service.finish_import(
+            session, parsed, tenant_id=tenant.id, options=options, actor_id=None, client_address="cli"
         )
         session.commit()
     _print_outcome(outcome)
@@ -372,6 +369,7 @@ def cmd_users_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
     from app.core.db import begin_write
+    from app.core.spreadsheets import TableLimits, load_table
     from app.units import service
 
     data = _read_file(args.file)
@@ -382,8 +380,9 @@ def cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
         print(f"no tenant {args.tenant!r}", file=sys.stderr)
         return 2
     with session:
+        table = load_table(data, TableLimits.of(settings))  # read before the write lock is taken
         begin_write(session)
-        outcome = service.import_units(session, data, lang="vi", dry_run=args.dry_run)
+        outcome = service.import_units(session, table, lang="vi", dry_run=args.dry_run)
         session.commit()
     _print_outcome(outcome)
     return 0

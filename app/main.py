@@ -15,10 +15,11 @@ from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalErr
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import Scope
 
 from app.accounts import routes_api as accounts_api
 from app.accounts import routes_html as accounts_html
-from app.accounts.deps import LoginRequired
+from app.accounts.deps import LoginRequired, may_upload
 from app.accounts.throttle import make_failure_counter
 from app.catalog import cache_events  # noqa: F401 - content edits invalidate the cache
 from app.catalog import routes_api as catalog_api
@@ -29,15 +30,17 @@ from app.cohorts import routes_api as cohorts_api
 from app.cohorts import routes_html as cohorts_html
 from app.core import i18n
 from app.core.bench import BenchHelloMiddleware
+from app.core.bodylimit import KB, MB, BodyLimitMiddleware, upload_routes
 from app.core.cache import make_cache
 from app.core.db import make_async_engine, make_engine, make_session_factory
 from app.core.deps import ids_in_range
 from app.core.errors import N_, DomainError, PasswordChangeRequired
-from app.core.headers import SecurityHeadersMiddleware
+from app.core.headers import SecurityHeadersMiddleware, security_headers
 from app.core.limits import ConcurrencyLimitMiddleware
 from app.core.logging import RequestLogMiddleware, configure_logging
 from app.core.settings import Settings
 from app.core.web import (
+    AUTH_COOKIE,
     STATIC_DIR,
     HashedStaticFiles,
     api_language,
@@ -45,6 +48,7 @@ from app.core.web import (
     redirect_to,
     render,
     request_language,
+    static_url,
     templates,
 )
 from app.dispatch import FastDispatchMiddleware
@@ -83,6 +87,39 @@ def problem(request: Request, status: int, title: str, detail: str, **extra: Any
 
 def error_page(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+
+
+async def body_too_large(scope: Scope, limit: int) -> Response:
+    """The 413 of app.core.bodylimit."""
+    size = f"{limit // MB} MB" if limit >= MB else f"{limit // KB} KB"
+    message = N_("The request is too large: at most {size} can be sent here.")
+    request = Request(scope)
+    if is_api(request):
+        detail = i18n.translate(api_language(request), message, size=size)
+        return problem(request, 413, "Payload too large", detail, code="too_large")
+    return error_page(request, 413, i18n.translate(request_language(request), message, size=size))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    # Starlette sends this answer from its outermost layer, past every middleware: the security headers
+    # are added here. The exception itself is logged by the server (traceback), as before.
+    message = N_("Something went wrong on our side. Please try again in a moment.")
+    response: Response
+    try:
+        if is_api(request):
+            detail = i18n.translate(api_language(request), message)
+            response = problem(request, 500, "Internal server error", detail, code="server_error")
+        else:
+            response = error_page(request, 500, i18n.translate(request_language(request), message))
+    except Exception:  # the error page itself failed (a template, the session): a plain answer
+        response = Response("500 Internal Server Error", status_code=500, media_type="text/plain")
+    hsts = request.app.state.settings.is_production
+    for name, value in {
+        **security_headers(request.url.path, hsts=hsts),
+        "Cache-Control": "no-store",
+    }.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -143,16 +180,21 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DataError)
     @app.exception_handler(OverflowError)
     async def value_out_of_range(request: Request, exc: Exception) -> Response:
-        # A number past what the database column holds that no check caught before (ids in the path are
-        # refused earlier, by core/deps.ids_in_range): SQLite's driver raises OverflowError, PostgreSQL a
-        # DataError. Bad input, not a server fault.
-        log.info("value out of range: %s", exc)
+        # A value the database column cannot hold: a number past its range (SQLite's driver raises
+        # OverflowError, PostgreSQL a DataError) or, on PostgreSQL, text it refuses. Bad input, not a server
+        # fault; the checks at the input edge (app.core.numbers, app.core.text) should have caught it first.
+        log.info("value the database refused: %s", exc)
+        message = (
+            N_("A number in the request is out of range.")
+            if isinstance(exc, OverflowError)
+            else N_("A value in the request is out of range or not allowed.")
+        )
         if is_api(request):
-            lang = api_language(request)
-            detail = i18n.translate(lang, N_("A number in the request is out of range."))
-            return problem(request, 422, "Invalid input", detail)
-        message = i18n.translate(request_language(request), N_("A number in the request is out of range."))
-        return error_page(request, 422, message)
+            detail = i18n.translate(api_language(request), message)
+            return problem(request, 422, "Invalid input", detail, code="out_of_range")
+        return error_page(request, 422, i18n.translate(request_language(request), message))
+
+    app.add_exception_handler(Exception, server_error)
 
     # The database is unreachable or failed mid-request: refused or dropped connections (OperationalError,
     # also when the pool's pre-ping finds the server gone at checkout), a connection closed under us
@@ -255,7 +297,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0",
         description="Multi-tenant MOOC platform. Sign in at /api/v1/auth/token, then send a Bearer token.",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # our own page below: Swagger UI from /static, no CDN, no inline script
         redoc_url=None,
         dependencies=[Depends(ids_in_range)],
     )
@@ -290,6 +332,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     install_driver_error_handler(app)
+
+    if settings.api_docs:
+
+        @app.get("/docs", include_in_schema=False, name="ops:api_docs")
+        def api_docs(request: Request) -> Response:
+            return templates.TemplateResponse(
+                request,
+                "api_docs.html",
+                {"openapi_url": app.openapi_url, "static_url": lambda rel: static_url(request, rel)},
+            )
 
     @app.get("/healthz", include_in_schema=False, name="ops:healthz")
     def healthz() -> dict[str, str]:
@@ -334,7 +386,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(FastDispatchMiddleware)
     app.add_middleware(VisitMiddleware, counter=visit_counter)
     app.add_middleware(GZipMiddleware, minimum_size=500)
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
+    # Inside the security headers (a 413 carries them too), outside everything that reads a body.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        anonymous_bytes=settings.max_body_anonymous_kb * KB,
+        signed_in_bytes=settings.max_body_kb * KB,
+        uploads=lambda: upload_routes(app.routes, settings),
+        authorize=may_upload,
+        refuse=body_too_large,
+    )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production, session_cookie=AUTH_COOKIE)
     app.add_middleware(
         ConcurrencyLimitMiddleware,
         limit=min(settings.max_concurrent_requests, settings.db_pool_size + settings.db_max_overflow),

@@ -42,6 +42,26 @@ def test_production_refuses_default_secret() -> None:
     assert ok.secure_cookies
 
 
+@pytest.mark.parametrize("env", ["Production", "PRODUCTION", " production "])
+def test_env_is_read_without_regard_to_case_and_still_refuses_the_development_secret(env: str) -> None:
+    """Found in review: `ENV=Production` accepted the public development key (tokens forged with it worked)
+    while cookies turned Secure."""
+    with pytest.raises(ValidationError):
+        Settings(env=env, _env_file=None)  # type: ignore[call-arg]
+    assert Settings(env=env, secret_key="x" * 40, _env_file=None).is_production  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("env", ["prod", "staging", "dev", "", "productio"])
+def test_an_unknown_env_is_refused_whatever_the_secret(env: str) -> None:
+    with pytest.raises(ValidationError, match="ENV must be one of"):
+        Settings(env=env, secret_key="x" * 40, _env_file=None)  # type: ignore[call-arg]
+
+
+def test_the_development_secret_is_accepted_only_in_development_and_test() -> None:
+    for env in ("development", "test"):
+        assert not Settings(env=env, _env_file=None).is_production  # type: ignore[call-arg]
+
+
 def test_static_files_have_hashed_names_and_long_cache(world, client) -> None:
     page = client.get("/login").text
     import re

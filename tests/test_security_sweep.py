@@ -263,10 +263,9 @@ def test_every_html_page_carries_the_security_headers(
         csp = r.headers.get("content-security-policy", "")
         script_src = csp.split("script-src", 1)[1].split(";", 1)[0] if "script-src" in csp else ""
         assert script_src, f"{path}: no script-src in the CSP"
-        if path not in ("/docs", "/docs/oauth2-redirect"):  # Swagger UI for developers, not learners
-            assert "unsafe-inline" not in script_src, f"{path}: inline script allowed"
-            for tag in re.findall(r"<script[^>]*>", r.text):
-                assert "src=" in tag, f"{path}: inline <script>"
+        assert "unsafe-inline" not in script_src, f"{path}: inline script allowed"
+        for tag in re.findall(r"<script[^>]*>", r.text):
+            assert "src=" in tag, f"{path}: inline <script>"
         assert "frame-ancestors 'none'" in csp, path
         assert r.headers.get("x-content-type-options") == "nosniff", path
         assert r.headers.get("referrer-policy"), path

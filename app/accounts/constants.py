@@ -9,6 +9,10 @@ TRAINER = "trainer"
 TENANT_ADMIN = "tenant_admin"
 NATIONAL_ADMIN = "national_admin"
 ROLES = (LEARNER, TRAINER, TENANT_ADMIN, NATIONAL_ADMIN)
+# Rank of each role, lowest first: an administrator acts on accounts up to their own rank only
+# (app.accounts.service.check_rank).
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+ADMIN_ROLES = (TENANT_ADMIN, NATIONAL_ADMIN)
 
 TARGET_GROUPS = {
     "civil_servant": N_("Civil servant"),

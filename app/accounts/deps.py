@@ -8,6 +8,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
+from starlette.types import Scope
 
 from app.accounts.constants import NATIONAL_ADMIN, TENANT_ADMIN, TRAINER
 from app.accounts.models import User
@@ -16,9 +19,11 @@ from app.core.deps import AppSettings, DbSession
 from app.core.errors import N_, Forbidden, Unauthorized
 from app.core.security import TokenClaims
 from app.core.settings import Settings
-from app.core.web import AUTH_COOKIE
+from app.core.web import AUTH_COOKIE, request_token
+from app.tenancy import service as tenancy_service
 from app.tenancy.deps import CurrentTenant
 from app.tenancy.models import TenantContext
+from app.tenancy.scoping import bind_tenant
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -128,3 +133,31 @@ ApiNationalAdmin = Annotated[User, api_role(NATIONAL_ADMIN)]
 PageAdmin = Annotated[User, page_role(TENANT_ADMIN, NATIONAL_ADMIN)]
 PageStaff = Annotated[User, page_role(TRAINER, TENANT_ADMIN, NATIONAL_ADMIN)]
 PageNationalAdmin = Annotated[User, page_role(NATIONAL_ADMIN)]
+
+
+async def may_upload(scope: Scope, roles: tuple[str, ...]) -> bool:
+    """Whether the account signed in on this request holds one of `roles`: asked by the body limit
+    (app.core.bodylimit) before an upload's body is read, in a worker thread (one primary-key read)."""
+    return await run_in_threadpool(_may_upload, HTTPConnection(scope), roles)
+
+
+def _may_upload(connection: HTTPConnection, roles: tuple[str, ...]) -> bool:
+    app = connection.app
+    settings: Settings = app.state.settings
+    token = request_token(connection)
+    slug = tenancy_service.slug_from_host(connection.headers.get("host"), settings.base_domain)
+    if not token or slug is None:
+        return False
+    session: Session = app.state.session_factory()
+    try:
+        found = app.state.tenant_cache.peek(slug) or app.state.tenant_cache.lookup(session, slug)
+        if found is None:
+            return False
+        tenant, national_id = found
+        bind_tenant(session, tenant.id, national_tenant_id=national_id)
+        user, _ = load_user_from_token(session, settings, tenant, token)
+        return user.has_role(*roles) and not user.must_change_password
+    except Unauthorized:
+        return False
+    finally:
+        session.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -9,16 +11,46 @@ from sqlalchemy.orm import Session
 from app.accounts import service
 from app.accounts.constants import LEARNER
 from app.accounts.models import User
+from app.accounts.throttle import FailureCounter
 from app.accounts.usernames import username_base
 from app.audit import service as audit
 from app.core.collation import sort_key
-from app.core.errors import N_, Conflict, Invalid
+from app.core.errors import N_, Conflict, Invalid, TooManyRequests
+from app.core.security import hash_password
 from app.core.text import nfc
 from app.units.models import Unit
 
 CITIZEN = "citizen"
 RESIDENCE_KIND = "commune"
 _ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class RegistrationThrottle:
+    """Registrations per client address (every portal together), counted like failed sign-ins
+    (app.accounts.throttle: in memory, or Redis shared by every worker when configured)."""
+
+    counter: FailureCounter
+    window_seconds: int
+    max_per_address: int
+
+
+class ContactUnavailable(Conflict):
+    """The phone number or email cannot take a new account. Said without saying why: "already used" told
+    anyone which numbers and addresses have accounts."""
+
+
+def check_throttle(throttle: RegistrationThrottle, client_address: str) -> None:
+    """Count this attempt; refuse it when the address has made too many in the window."""
+    key = f"register:addr:{client_address}"
+    count, retry_after = throttle.counter.failures(key, throttle.window_seconds)
+    if count >= throttle.max_per_address:
+        raise TooManyRequests(
+            N_("Too many accounts were created from this connection. Please try again in {minutes} minutes."),
+            retry_after=retry_after,
+            minutes=max(1, (retry_after + 59) // 60),
+        )
+    throttle.counter.add_failure(key, throttle.window_seconds)
 
 
 def residence_units(session: Session) -> list[Unit]:
@@ -29,7 +61,7 @@ def residence_units(session: Session) -> list[Unit]:
 
 def unique_username(session: Session, base: str) -> str:
     """`base`, else `base2`, `base3`… — the first not taken in this tenant."""
-    taken = set(session.scalars(select(User.username).where(User.username.like(base + "%"))))
+    taken = set(session.scalars(select(User.username).where(User.username.startswith(base, autoescape=True))))
     if base not in taken:
         return base
     n = 2
@@ -76,7 +108,14 @@ def register_citizen(
         except Conflict as exc:
             if exc.code == "username_taken":
                 continue
-            raise
+            hash_password(password)  # as long as a registration that succeeds: timing tells nothing either
+            raise ContactUnavailable(
+                N_(
+                    "No account can be created with these details. If you already have an account, sign in;"
+                    " your portal's administrator can reset a forgotten password."
+                ),
+                code="contact_unavailable",
+            ) from None
         user.unit_id = unit_id
         audit.record(
             session,

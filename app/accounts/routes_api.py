@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.accounts import service
-from app.accounts.constants import NATIONAL_ADMIN
 from app.accounts.deps import ApiAdmin, ApiUserAllowingPasswordChange
 from app.accounts.schemas import (
     MeRead,
@@ -23,7 +22,8 @@ from app.accounts.schemas import (
 from app.accounts.signin import issue_token, sign_in
 from app.audit import service as audit
 from app.core.deps import AppSettings, DbSession, client_address, manual_write
-from app.core.errors import N_, DomainError, Forbidden
+from app.core.errors import DomainError
+from app.core.numbers import MAX_ID
 from app.tenancy.deps import CurrentTenant
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -90,7 +90,7 @@ def list_users(
     admin: ApiAdmin,
     q: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> UserList:
     users, total = service.list_users(session, q=q, limit=limit, offset=offset)
     return UserList(items=[UserRead.model_validate(u) for u in users], total=total)
@@ -100,8 +100,7 @@ def list_users(
 def create_user(
     request: Request, body: UserCreate, session: DbSession, admin: ApiAdmin, settings: AppSettings
 ) -> UserRead:
-    if NATIONAL_ADMIN in body.roles and not admin.has_role(NATIONAL_ADMIN):
-        raise Forbidden(N_("Only a national administrator can grant that role."))
+    service.check_rank(admin, grants=service.clean_roles(body.roles))
     user = service.create_user(
         session,
         username=body.username,

@@ -13,6 +13,7 @@ from app.accounts.signin import issue_token, sign_in
 from app.core import i18n
 from app.core.deps import AppSettings, DbSession, client_address, manual_write
 from app.core.errors import N_, DomainError, Invalid, NotFound
+from app.core.numbers import parse_int
 from app.core.settings import Settings
 from app.core.web import (
     AUTH_COOKIE,
@@ -199,8 +200,13 @@ def register_submit(
     if not tenant.self_registration:
         raise NotFound(N_("Page not found."), code="no_self_registration")
     form = {"full_name": full_name, "contact": contact, "unit_id": unit_id}
+    throttle = registration.RegistrationThrottle(
+        request.app.state.failure_counter, settings.register_window_seconds, settings.register_max_per_address
+    )
     try:
-        if unit_id and not unit_id.isdigit():
+        registration.check_throttle(throttle, client_address(request))
+        unit = parse_int(unit_id, minimum=1) if unit_id else None
+        if unit_id and unit is None:
             raise Invalid(N_("Choose your commune or ward from the list."), code="unit")
         if password != confirm_password:
             raise Invalid(N_("The two passwords do not match."), code="password")
@@ -211,14 +217,21 @@ def register_submit(
             password=password,
             password_min_length=settings.password_min_length,
             client_address=client_address(request),
-            unit_id=int(unit_id) if unit_id else None,
+            unit_id=unit,
         )
+    except registration.ContactUnavailable as exc:
+        # Neutral: the same page whoever owns the number or address, with the way to sign in.
+        units = registration.residence_units(session)
+        context = {"form": form, "notice": error_text(request, exc), "units": units}
+        return render(request, "accounts/register.html", context)
     except DomainError as exc:
+        headers = {"Retry-After": str(exc.params["retry_after"])} if "retry_after" in exc.params else None
         return render(
             request,
             "accounts/register.html",
             {"form": form, "error": error_text(request, exc), "units": registration.residence_units(session)},
             status_code=exc.status_code,
+            headers=headers,
         )
     token, _ = issue_token(settings, tenant, user.id, user.token_version)
     response = redirect_to(request, "courses:list", query={"welcome": user.username})

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.accounts.constants import ROLES
 
 
 class TokenRead(BaseModel):
@@ -35,15 +38,19 @@ class MeRead(UserRead):
     tenant: str
 
 
+# A role's name, as the lists below take it (ROLES has four, each under 20 characters).
+RoleName = Annotated[str, Field(max_length=32)]
+
+
 class UserCreate(BaseModel):
     username: str = Field(min_length=2, max_length=64)
     full_name: str = Field(min_length=1, max_length=200)
     password: str | None = Field(default=None, max_length=200)
-    email: str | None = None
-    phone: str | None = None
-    position: str | None = None
-    target_group: str | None = None
-    roles: list[str] = Field(default_factory=lambda: ["learner"])
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=32)
+    position: str | None = Field(default=None, max_length=200)
+    target_group: str | None = Field(default=None, max_length=32)
+    roles: list[RoleName] = Field(default_factory=lambda: ["learner"], max_length=len(ROLES))
 
 
 class PasswordChange(BaseModel):
@@ -52,7 +59,7 @@ class PasswordChange(BaseModel):
 
 
 class RolesUpdate(BaseModel):
-    roles: list[str]
+    roles: list[RoleName] = Field(max_length=len(ROLES))
 
 
 class TemporaryPasswordRead(BaseModel):

@@ -13,7 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from app.accounts.constants import GENDERS, LEARNER, NATIONAL_ADMIN, ROLES, TARGET_GROUPS
+from app.accounts.constants import ADMIN_ROLES, GENDERS, LEARNER, ROLE_RANK, ROLES, TARGET_GROUPS
 from app.accounts.models import User
 from app.accounts.throttle import FailureCounter
 from app.audit import service as audit
@@ -252,7 +252,8 @@ def _throttle_keys(
     session: Session, identifier: str, user: User | None, client_address: str
 ) -> tuple[str, str]:
     tenant_key = session.info.get("tenant_id")
-    address_key = f"login:addr:{tenant_key}:{client_address}"
+    # Per address across every portal: one address guessing on 34 portals gets one allowance, not 34.
+    address_key = f"login:addr:{client_address}"
     # Failures count against the account whichever of its identifiers was typed.
     account_key = f"login:acct:{tenant_key}:" + (f"id{user.id}" if user else fold(nfc(identifier)))
     return address_key, account_key
@@ -402,12 +403,33 @@ def sign_out(session: Session, user: User, *, client_address: str | None = None)
     session.flush()
 
 
+def rank_of(roles: Iterable[str]) -> int:
+    """The rank of an account: that of its highest role (a learner's is 0)."""
+    return max((ROLE_RANK.get(role, 0) for role in roles), default=0)
+
+
+def check_rank(admin: User, target: User | None = None, *, grants: Iterable[str] = ()) -> None:
+    """The one rule of every administrator's action on an account: the account's rank is not above the
+    administrator's own, and no role granted is either. Equal rank is allowed: a province's administrators
+    manage each other (one leaves, another deactivates them); only a national administrator touches a
+    national administrator's account or makes one."""
+    mine = rank_of(admin.roles)
+    if not admin.has_role(*ADMIN_ROLES):
+        raise Forbidden(N_("You do not have permission to do this."), code="forbidden")
+    if target is not None and rank_of(target.roles) > mine:
+        raise Forbidden(
+            N_("You cannot change the account of someone whose role is above yours."), code="rank"
+        )
+    if rank_of(grants) > mine:
+        raise Forbidden(N_("You cannot grant a role above your own."), code="rank")
+
+
 def admin_reset_password(
     session: Session, admin: User, user_id: int, *, client_address: str | None = None
 ) -> tuple[User, str]:
     """Give the account a new random temporary password that must be changed at next sign-in."""
     user = get_user(session, user_id)
-    _refuse_higher_account(admin, user)
+    check_rank(admin, user)
     temporary = generate_temporary_password()
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
@@ -431,7 +453,7 @@ def set_active(
     user = get_user(session, user_id)
     if user.id == admin.id and not active:
         raise Invalid(N_("You cannot deactivate your own account."))
-    _refuse_higher_account(admin, user)
+    check_rank(admin, user)
     user.is_active = active
     if not active:
         user.token_version += 1
@@ -451,8 +473,10 @@ def set_roles(
 ) -> User:
     user = get_user(session, user_id)
     roles = clean_roles(roles)
-    if NATIONAL_ADMIN in roles and not admin.has_role(NATIONAL_ADMIN):
-        raise Forbidden(N_("Only a national administrator can grant that role."))
+    check_rank(admin, user, grants=roles)
+    if user.id == admin.id and rank_of(roles) < rank_of(admin.roles):
+        # The last administrator of a portal would lock everyone out; another administrator can do it.
+        raise Invalid(N_("You cannot lower your own role."), code="own_role")
     before = list(user.roles)
     user.roles = roles
     user.token_version += 1
@@ -468,23 +492,19 @@ def set_roles(
     return user
 
 
-def _refuse_higher_account(admin: User, user: User) -> None:
-    if user.has_role(NATIONAL_ADMIN) and not admin.has_role(NATIONAL_ADMIN):
-        raise Forbidden(N_("You cannot change a national administrator's account."))
-
-
 def list_users(
     session: Session, *, q: str | None = None, limit: int = 50, offset: int = 0
 ) -> tuple[list[User], int]:
     stmt = select(User)
     if q:
-        needle = f"%{fold(q)}%"
+        # `%` and `_` typed in a search are the characters themselves, not wildcards.
+        needle = fold(q)
         stmt = stmt.where(
             or_(
-                User.name_folded.like(needle),
-                User.username.like(needle),
-                User.email.like(needle),
-                User.phone.like(needle),
+                User.name_folded.contains(needle, autoescape=True),
+                User.username.contains(needle, autoescape=True),
+                User.email.contains(needle, autoescape=True),
+                User.phone.contains(needle, autoescape=True),
             )
         )
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0

@@ -194,7 +194,7 @@ def _lesson_fields(lf: LessonFile) -> dict[str, Any]:
     return {
         "title": nfc(str(m["title"])),
         "kind": kind,
-        "duration_minutes": int(duration) if duration not in (None, "") else None,
+        "duration_minutes": service.clean_duration(duration),
         "required": bool(m.get("required", True)),
         # Normalised to the embed URL: a watch link and its exported embed link are the same lesson.
         "video_url": embed_url(str(m["video"]))

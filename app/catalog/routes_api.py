@@ -13,6 +13,7 @@ from app.catalog.models import Course
 from app.catalog.presenters import course_list_item
 from app.catalog.schemas import CourseList, CourseRead, LessonSummary, ModuleRead
 from app.core.deps import DbSession
+from app.core.numbers import MAX_ID
 from app.quizzes import service as quizzes_service
 from app.tenancy.deps import CurrentTenant
 from app.tenancy.models import TenantContext
@@ -54,7 +55,7 @@ def list_courses(
     q: Annotated[str | None, Query(max_length=200)] = None,
     target_group: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = API_PAGE_SIZE,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> CourseList:
     """Published courses of this portal's catalog: its own and the national ones."""
     settings = request.app.state.settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import File, Form, Request, UploadFile
+from fastapi import File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from app.accounts.constants import TARGET_GROUPS
@@ -16,6 +16,7 @@ from app.catalog.models import Lesson
 from app.catalog.presenters import catalog_context
 from app.catalog.rendering import render_markdown
 from app.cohorts import service as cohorts_service
+from app.core.bodylimit import accepts_upload
 from app.core.deps import DbSession
 from app.core.errors import N_, DomainError, NotFound
 from app.core.web import error_text, html_router, redirect_to, render
@@ -33,7 +34,7 @@ def catalog(
     user: OptionalPageUser,
     q: str = "",
     group: str = "",
-    page: int = 1,
+    page: Annotated[int, Query(le=10_000)] = 1,
 ) -> Response:
     page = max(1, page)
     courses, total = service.list_courses(
@@ -265,6 +266,7 @@ def author_lesson(
 
 
 @router.post("/author/lessons/{lesson_id}", name="author:lesson_save")
+@accepts_upload("media_max_upload_mb", service.STAFF_ROLES)
 def author_lesson_save(
     request: Request,
     lesson_id: int,
@@ -283,28 +285,31 @@ def author_lesson_save(
 ) -> Response:
     lesson = service.get_lesson_for_edit(session, user, lesson_id)
     try:
-        service.update_lesson(
-            session,
-            lesson,
-            title=title,
-            kind=kind,
-            body_md=body_md,
-            required=bool(required),
-            duration_minutes=int(duration_minutes) if duration_minutes.isdigit() else None,
-            video_link=video_link,
-            quiz_slug=quiz_slug,
-        )
-        if upload is not None and upload.filename:
-            service.attach_upload(
+        # One save: a refused file leaves the title and text as they were too (nothing half-saved).
+        with session.begin_nested():
+            service.update_lesson(
                 session,
-                storage,
                 lesson,
-                upload.file,
-                filename=upload.filename,
-                max_bytes=max_upload_bytes(request),
-                user=user,
+                title=title,
+                kind=kind,
+                body_md=body_md,
+                required=bool(required),
+                duration_minutes=service.clean_duration(duration_minutes),
+                video_link=video_link,
+                quiz_slug=quiz_slug,
             )
+            if upload is not None and upload.filename:
+                service.attach_upload(
+                    session,
+                    storage,
+                    lesson,
+                    upload.file,
+                    filename=upload.filename,
+                    max_bytes=max_upload_bytes(request),
+                    user=user,
+                )
     except DomainError as exc:
+        lesson = service.get_lesson_for_edit(session, user, lesson_id)
         return _lesson_editor(
             request, session, lesson, error=error_text(request, exc), status_code=exc.status_code
         )

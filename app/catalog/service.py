@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.accounts.constants import NATIONAL_ADMIN, TARGET_GROUPS, TENANT_ADMIN, TRAINER
 from app.accounts.models import User
-from app.catalog.constants import MAX_BODY, MAX_SUMMARY, MAX_TITLE
+from app.catalog.constants import MAX_BODY, MAX_LESSON_MINUTES, MAX_SUMMARY, MAX_TITLE
 from app.catalog.models import (
     DOCUMENT,
     DRAFT,
@@ -30,7 +30,8 @@ from app.catalog.storage import DOCUMENT_TYPES, IMAGE_TYPES, VIDEO_TYPES, Storag
 from app.core.cache import CONTENT, Cache, cached
 from app.core.db import utcnow
 from app.core.errors import N_, Conflict, Forbidden, Invalid, NotFound
-from app.core.text import fold, nfc
+from app.core.numbers import parse_int
+from app.core.text import clean_text, fold, nfc
 from app.tenancy.scoping import bound_tenant_id, readable_tenant_ids
 
 STAFF_ROLES = (TRAINER, TENANT_ADMIN, NATIONAL_ADMIN)
@@ -72,6 +73,20 @@ def clean_target_groups(values: Sequence[str]) -> list[str]:
     if unknown:
         raise Invalid(N_("Unknown target group: {group}."), code="group", group=", ".join(unknown))
     return groups
+
+
+def clean_duration(value: str | int | None) -> int | None:
+    """A lesson's duration in minutes as typed (empty: none); refused unless a whole number in range."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    minutes = parse_int(value.strip() if isinstance(value, str) else value, maximum=MAX_LESSON_MINUTES)
+    if minutes is None:
+        raise Invalid(
+            N_("The duration is a whole number of minutes up to {max}, or empty."),
+            code="duration",
+            max=MAX_LESSON_MINUTES,
+        )
+    return minutes or None
 
 
 def clean_tags(values: Sequence[str]) -> list[str]:
@@ -626,7 +641,7 @@ def update_lesson(
     lesson.kind = kind
     lesson.required = required
     lesson.duration_minutes = duration_minutes if duration_minutes and duration_minutes > 0 else None
-    lesson.body_md = body_md.replace("\r\n", "\n")
+    lesson.body_md = clean_text(body_md)
     lesson.body_html = render_markdown(lesson.body_md)
     if new_embed:
         lesson.embed_url = new_embed

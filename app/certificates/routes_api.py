@@ -92,7 +92,7 @@ def cohort_certificates(
     settings: AppSettings,
 ) -> Response:
     """Every certificate of a cohort as PDFs in one ZIP (audit-logged)."""
-    cohort = cohorts_service.get_cohort(session, cohort_id)
+    cohort = cohorts_service.get_managed_cohort(session, admin, cohort_id)
     bundle = service.cohort_zip(
         session, settings, tenant, cohort, actor=admin, client_address=client_address(request)
     )

@@ -8,6 +8,7 @@ from fastapi import Form, Query, Request
 from fastapi.responses import Response
 
 from app.accounts.deps import OptionalPageUser, PageAdmin, PageUser
+from app.accounts.models import User
 from app.certificates import service
 from app.certificates.codes import normalize_code
 from app.certificates.presenters import certificate_pdf
@@ -66,15 +67,15 @@ def download_pdf(
     return certificate_pdf(settings, tenant, certificate, lang=request_language(request))
 
 
-def _admin_page(request: Request, session: DbSession, **extra: object) -> Response:
-    cohorts, _ = cohorts_service.list_cohorts(session, limit=200)
+def _admin_page(request: Request, session: DbSession, admin: User, **extra: object) -> Response:
+    cohorts, _ = cohorts_service.list_cohorts(session, admin, limit=200)
     context = {"certificates": service.list_certificates(session, limit=200), "cohorts": cohorts, **extra}
     return render(request, "certificates/admin.html", context, status_code=int(str(extra.get("status", 200))))
 
 
 @router.get("/admin/certificates", name="certificates:admin")
 def admin_list(request: Request, session: DbSession, tenant: CurrentTenant, admin: PageAdmin) -> Response:
-    return _admin_page(request, session, revoked=request.query_params.get("revoked"))
+    return _admin_page(request, session, admin, revoked=request.query_params.get("revoked"))
 
 
 @router.post("/admin/certificates/{code}/revoke", name="certificates:revoke")
@@ -93,7 +94,7 @@ def admin_revoke(
         )
     except DomainError as exc:
         message = error_text(request, exc)
-        return _admin_page(request, session, error=message, status=exc.status_code)
+        return _admin_page(request, session, admin, error=message, status=exc.status_code)
     return redirect_to(request, "certificates:admin", query={"revoked": certificate.code})
 
 
@@ -107,7 +108,7 @@ def admin_cohort_zip(
     settings: AppSettings,
 ) -> Response:
     """A POST, so a link prefetch cannot trigger the audit-logged download."""
-    cohort = cohorts_service.get_cohort(session, cohort_id)
+    cohort = cohorts_service.get_managed_cohort(session, admin, cohort_id)
     bundle = service.cohort_zip(
         session, settings, tenant, cohort, actor=admin, client_address=client_address(request)
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class CertificateVerification(BaseModel):
@@ -35,4 +35,4 @@ class CertificateList(BaseModel):
 
 
 class RevokeBody(BaseModel):
-    reason: str
+    reason: str = Field(max_length=1000)

@@ -57,7 +57,7 @@ def issue_certificate(
             course_id=course.id,
             enrolment_id=enrolment.id,
             learner_name=nfc(user.full_name or user.username),
-            course_title=course.title,
+            course_title=nfc(course.title),
             issued_at=now,
         )
         try:

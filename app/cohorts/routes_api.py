@@ -19,6 +19,7 @@ from app.cohorts.schemas import (
     RosterEntry,
 )
 from app.core.deps import DbSession
+from app.core.numbers import MAX_ID
 from app.units import service as units_service
 
 router = APIRouter(prefix="/api/v1/cohorts", tags=["cohorts"])
@@ -41,9 +42,9 @@ def list_cohorts(
     session: DbSession,
     staff: ApiStaff,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> CohortList:
-    cohorts, total = service.list_cohorts(session, limit=limit, offset=offset)
+    cohorts, total = service.list_cohorts(session, staff, limit=limit, offset=offset)
     return CohortList(items=[cohort_read(c) for c in cohorts], total=total)
 
 
@@ -55,7 +56,7 @@ def create_cohort(body: CohortCreate, session: DbSession, staff: ApiStaff) -> Co
 
 @router.get("/{cohort_id}", response_model=CohortDetail, name="api:cohort")
 def get_cohort(cohort_id: int, session: DbSession, staff: ApiStaff) -> CohortDetail:
-    cohort = service.get_cohort(session, cohort_id)
+    cohort = service.get_managed_cohort(session, staff, cohort_id)
     roster = [
         RosterEntry(
             username=u.username,
@@ -76,7 +77,7 @@ def enrol_usernames(
     cohort_id: int, body: CohortEnrolments, session: DbSession, staff: ApiStaff
 ) -> EnrolmentReportRead:
     """Enrol accounts of this portal by username (unknown ones are listed back) or by unit."""
-    cohort = service.get_cohort(session, cohort_id)
+    cohort = service.get_managed_cohort(session, staff, cohort_id)
     if body.unit:
         unit = units_service.find_unit(session, body.unit)
         report = service.enrol_unit(session, cohort, unit.id, include_subunits=body.include_subunits)

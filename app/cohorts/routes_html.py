@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from app.accounts.deps import PageStaff
 from app.catalog import service as catalog_service
 from app.cohorts import service
+from app.cohorts.models import Cohort
 from app.core.deps import DbSession
 from app.core.errors import N_, DomainError, Invalid
 from app.core.web import error_text, html_router, redirect_to, render
@@ -31,7 +32,7 @@ def _date(value: str) -> dt.date | None:
 
 def _list_page(request: Request, session: DbSession, user: object, **extra: object) -> Response:
     status = extra.pop("status_code", 200)
-    cohorts, total = service.list_cohorts(session, limit=200)
+    cohorts, total = service.list_cohorts(session, user, limit=200)  # type: ignore[arg-type]
     courses, _ = catalog_service.list_courses(session, user, include_drafts=True, limit=500)  # type: ignore[arg-type]
     return render(
         request,
@@ -84,8 +85,7 @@ def cohorts_create(
     return redirect_to(request, "cohorts:detail", cohort_id=cohort.id)
 
 
-def _detail(request: Request, session: DbSession, cohort_id: int, **extra: object) -> Response:
-    cohort = service.get_cohort(session, cohort_id)
+def _detail(request: Request, session: DbSession, cohort: Cohort, **extra: object) -> Response:
     return render(
         request,
         "cohorts/detail.html",
@@ -97,7 +97,7 @@ def _detail(request: Request, session: DbSession, cohort_id: int, **extra: objec
 def cohort_page(
     request: Request, cohort_id: int, session: DbSession, tenant: CurrentTenant, user: PageStaff
 ) -> Response:
-    return _detail(request, session, cohort_id)
+    return _detail(request, session, service.get_managed_cohort(session, user, cohort_id))
 
 
 @router.post("/cohorts/{cohort_id}/enrolments", name="cohorts:enrol")
@@ -110,13 +110,13 @@ def cohort_enrol(
     usernames: Annotated[str, Form(max_length=200_000)] = "",
 ) -> Response:
     """Usernames one per line (or separated by commas or spaces); unknown ones are listed back."""
-    cohort = service.get_cohort(session, cohort_id)
+    cohort = service.get_managed_cohort(session, user, cohort_id)
     names = usernames.replace(",", " ").split()
     try:
         report = service.enrol_usernames(session, cohort, names)
     except DomainError as exc:
-        return _detail(request, session, cohort_id, error=error_text(request, exc), usernames=usernames)
-    return _detail(request, session, cohort_id, report=report)
+        return _detail(request, session, cohort, error=error_text(request, exc), usernames=usernames)
+    return _detail(request, session, cohort, report=report)
 
 
 @router.post("/cohorts/{cohort_id}/enrolments/unit", name="cohorts:enrol_unit")
@@ -130,10 +130,10 @@ def cohort_enrol_unit(
     include_subunits: Annotated[str, Form(max_length=2)] = "",
 ) -> Response:
     """Every active account of a unit (by code or name), and of the units below it when ticked."""
-    cohort = service.get_cohort(session, cohort_id)
+    cohort = service.get_managed_cohort(session, user, cohort_id)
     try:
         found = units_service.find_unit(session, unit)
         report = service.enrol_unit(session, cohort, found.id, include_subunits=bool(include_subunits))
     except DomainError as exc:
-        return _detail(request, session, cohort_id, error=error_text(request, exc), unit=unit)
-    return _detail(request, session, cohort_id, report=report, unit=found.name)
+        return _detail(request, session, cohort, error=error_text(request, exc), unit=unit)
+    return _detail(request, session, cohort, report=report, unit=found.name)

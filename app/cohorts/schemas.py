@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 
 class CohortCreate(BaseModel):
-    course_slug: str
+    course_slug: str = Field(max_length=100)
     code: str = Field(min_length=1, max_length=50)
     title: str = Field(min_length=1, max_length=300)
     opens_on: dt.date | None = None
@@ -48,7 +49,7 @@ class CohortDetail(CohortRead):
 class CohortEnrolments(BaseModel):
     """Enrol by a list of usernames, or every account of a unit (by code or name) and the units below it."""
 
-    usernames: list[str] = Field(default_factory=list, max_length=10_000)
+    usernames: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=10_000)
     unit: str | None = Field(default=None, max_length=255)
     include_subunits: bool = True
 

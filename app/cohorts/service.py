@@ -12,10 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from app.accounts import service as accounts_service
+from app.accounts.constants import ADMIN_ROLES, TRAINER
 from app.accounts.models import User
 from app.catalog import service as catalog_service
 from app.catalog.models import Course
-from app.cohorts.models import Cohort
+from app.cohorts.models import Cohort, CohortTrainer
 from app.core.collation import person_key
 from app.core.db import utcnow
 from app.core.errors import N_, Conflict, Invalid, NotFound
@@ -90,11 +91,52 @@ def get_cohort(session: Session, cohort_id: int) -> Cohort:
     return cohort
 
 
-def list_cohorts(session: Session, *, limit: int = 50, offset: int = 0) -> tuple[list[Cohort], int]:
-    total = session.scalar(select(func.count()).select_from(Cohort)) or 0
+# Who runs which cohort: the one rule for pages, API and reports ----------------------------------------
+
+
+def managed_cohort_ids(session: Session, user: User) -> tuple[int, ...] | None:
+    """The cohorts a user may see and change: None means every cohort of the portal (its administrators);
+    a trainer has those they created and those they were added to (`add_trainer`); anyone else none."""
+    if user.has_role(*ADMIN_ROLES):
+        return None
+    if not user.has_role(TRAINER):
+        return ()
+    created = select(Cohort.id).where(Cohort.created_by_id == user.id)
+    added = select(CohortTrainer.cohort_id).where(CohortTrainer.user_id == user.id)
+    return tuple(sorted(set(session.scalars(created)) | set(session.scalars(added))))
+
+
+def get_managed_cohort(session: Session, user: User, cohort_id: int) -> Cohort:
+    """A cohort the user may see and change; another trainer's is "not found", as another portal's is."""
+    managed = managed_cohort_ids(session, user)
+    if managed is not None and cohort_id not in managed:
+        raise NotFound(N_("Cohort not found."), code="cohort_not_found")
+    return get_cohort(session, cohort_id)
+
+
+def add_trainer(session: Session, cohort: Cohort, user: User) -> None:
+    """Let a trainer of the portal run a cohort someone else created (and read its report)."""
+    if not user.has_role(TRAINER, *ADMIN_ROLES):
+        raise Invalid(N_("Only trainers can run a cohort."), code="not_trainer")
+    exists = session.scalar(
+        select(CohortTrainer.id).where(CohortTrainer.cohort_id == cohort.id, CohortTrainer.user_id == user.id)
+    )
+    if exists is None:
+        session.add(CohortTrainer(cohort_id=cohort.id, user_id=user.id))
+        session.flush()
+
+
+def list_cohorts(
+    session: Session, user: User, *, limit: int = 50, offset: int = 0
+) -> tuple[list[Cohort], int]:
+    """The cohorts the user may see (`managed_cohort_ids`), newest first."""
+    stmt = select(Cohort)
+    managed = managed_cohort_ids(session, user)
+    if managed is not None:
+        stmt = stmt.where(Cohort.id.in_(managed or (-1,)))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(
-        select(Cohort)
-        .options(selectinload(Cohort.course))
+        stmt.options(selectinload(Cohort.course))
         .order_by(Cohort.created_at.desc(), Cohort.id.desc())
         .limit(limit)
         .offset(offset)

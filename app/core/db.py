@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from app.core.errors import N_, Invalid
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -83,17 +85,31 @@ def make_engine(
             connect_args={"check_same_thread": False, "timeout": 30},
         )
         _configure_sqlite(engine)
-        return engine
-    return create_engine(
-        url,
-        echo=echo,
-        pool_size=pool_size,
-        max_overflow=max_overflow,
-        pool_timeout=pool_timeout,
-        pool_pre_ping=True,
-        pool_recycle=1800,
-        connect_args={"connect_timeout": 5},
-    )
+    else:
+        engine = create_engine(
+            url,
+            echo=echo,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=pool_timeout,
+            pool_pre_ping=True,
+            pool_recycle=1800,
+            connect_args={"connect_timeout": 5},
+        )
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
+    return engine
+
+
+def _refuse_nul(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    """NUL is never stored (app/core/text.py): PostgreSQL refuses it in text anyway, with an error that said
+    "number out of range", and SQLite would keep it. Text parameters only; bytes (uploaded files) are data."""
+    rows = parameters if executemany else (parameters,)
+    for row in rows:
+        values = row.values() if isinstance(row, dict) else row if isinstance(row, (list, tuple)) else (row,)
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            raise Invalid(N_("The request contains a character that is not allowed (NUL)."), code="nul")
 
 
 def make_async_engine(
@@ -221,6 +237,13 @@ def writer_lock(engine: Engine) -> threading.Lock | None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+def write_from_here(session: Session) -> None:
+    """In a `@manual_write` request: end what was read so far (nothing was written) and take the write lock
+    for what follows, so slow reading (a spreadsheet, a password hash) never holds it."""
+    session.commit()
+    begin_write(session)
 
 
 def begin_write(session: Session) -> None:

@@ -9,12 +9,12 @@ import anyio
 import anyio.to_thread
 from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, Request
-from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.core.db import begin_write
 from app.core.errors import N_, Invalid
+from app.core.numbers import MAX_ID, looks_like_number, parse_int
 from app.core.settings import Settings
 from app.core.web import SAFE_METHODS
 
@@ -79,29 +79,27 @@ DbSession = Annotated[Session, Depends(get_db, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 
 
-# Every id column is `Integer` in the migrations: INTEGER on PostgreSQL (32-bit, to 2^31 - 1), and on SQLite
-# an INTEGER PRIMARY KEY (64-bit). The smaller bound holds on both: no row has a larger id, PostgreSQL
-# refuses a larger parameter for an INTEGER column (DataError), and SQLite's driver one past 2^63 - 1.
-MAX_DB_INTEGER = 2**31 - 1
-_MAX_DIGITS = len(str(MAX_DB_INTEGER))
+def _int_path_params(route: Any) -> frozenset[str]:
+    """Names of the route's path parameters declared as `int` (cached on the route: read once)."""
+    names = getattr(route, "_int_path_params", None)
+    if names is None:
+        dependant = getattr(route, "dependant", None)
+        params = dependant.path_params if dependant is not None else []
+        names = frozenset(p.name for p in params if p.field_info.annotation is int)
+        route._int_path_params = names
+    return names  # type: ignore[no-any-return]
 
 
 async def ids_in_range(request: Request) -> None:
-    """Refuse an id in the path that no row can have (`/cohorts/2147483648`) before the database sees it:
-    the same clear 422 on both databases, and no driver error in the middle of a transaction."""
-    route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
-        return
-    # The path parameters the route declares as `int` are its ids; a slug or a code made of digits is not one.
-    for param in route.dependant.path_params:
-        value = request.path_params.get(param.name) if param.field_info.annotation is int else None
-        if (
-            isinstance(value, str)
-            and len(value) >= _MAX_DIGITS
-            and value.isdigit()
-            and int(value) > MAX_DB_INTEGER
-        ):
+    """Every `int` path parameter goes through the one integer parser before FastAPI or the database sees it:
+    `/cohorts/9223372036854775808` is a clear 422 (no driver error mid-transaction), `/users/²²…` too."""
+    for name in _int_path_params(request.scope.get("route")):
+        value = request.path_params.get(name)
+        if value is None or parse_int(value, minimum=0, maximum=MAX_ID) is not None:
+            continue
+        if looks_like_number(str(value)):
             raise Invalid(N_("A number in the request is out of range."), code="out_of_range")
+        raise Invalid(N_("The address has a number that is not valid."), code="not_a_number")
 
 
 def client_address(request: Request) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 VAR_DIR = PROJECT_ROOT / "var"
-DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - refused in production below
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - refused outside development and test below
+ENVIRONMENTS = ("development", "test", "production")
 
 
 class Settings(BaseSettings):
@@ -31,6 +32,15 @@ class Settings(BaseSettings):
     media_dir: Path = VAR_DIR / "media"
     # Largest accepted upload (video, PDF, image), in megabytes.
     media_max_upload_mb: int = 200
+    # Largest GIFT question bank a trainer uploads, in megabytes.
+    gift_max_upload_mb: int = 2
+
+    # Request bodies (docs/limits.md), enforced while they stream in, before anything reads them
+    # (app/core/bodylimit.py): anonymous requests, signed-in requests, and upload routes for someone allowed
+    # to upload there (an import: its file plus this much for the form around it).
+    max_body_anonymous_kb: int = 64
+    max_body_kb: int = 2048
+    upload_form_allowance_kb: int = 1024
     # The course folders `onetouch seed` imports into the national catalog.
     courses_dir: Path = PROJECT_ROOT / "courses"
 
@@ -42,6 +52,9 @@ class Settings(BaseSettings):
     login_window_seconds: int = 15 * 60
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 30
+    # Self-registration: attempts per client address (every portal together) in the same kind of window.
+    register_window_seconds: int = 15 * 60
+    register_max_per_address: int = 20
 
     # Passwords
     password_min_length: int = 8
@@ -51,7 +64,11 @@ class Settings(BaseSettings):
     # Bulk imports
     import_async_threshold_rows: int = 2000  # larger files run in a background thread (API answers 202)
     import_max_upload_mb: int = 50
-    import_max_rows: int = 200_000
+    import_max_rows: int = 200_000  # rows of the sheet, empty ones included
+    import_max_columns: int = 50
+    import_max_cell_chars: int = 2000
+    import_max_parse_seconds: float = 60.0  # reading the file; past this the import is refused
+    import_max_unpacked_mb: int = 200  # an XLSX workbook's parts once unzipped
     import_preview_rows: int = 1000  # per-row outcomes kept for the preview (every error is always kept)
     import_keep_hours: int = 24  # uploaded files of uncommitted imports are erased after this
     credentials_download_hours: int = 24  # the encrypted one-time passwords are erased after this
@@ -93,6 +110,8 @@ class Settings(BaseSettings):
     db_prepared_statements: bool = True
 
     log_requests: bool = True
+    # The OpenAPI page at /docs (Swagger UI, served from /static); /openapi.json is always there.
+    api_docs: bool = True
     # Benchmarks only: serve the bare ASGI ceiling at /__bench/hello (bench/http.py turns it on).
     bench_endpoints: bool = False
     # Seconds a worker may serve shared content (catalog, course outlines) from its cache before checking
@@ -101,10 +120,23 @@ class Settings(BaseSettings):
     # Seconds a worker keeps a tenant's settings before reading them again.
     tenant_cache_seconds: float = 30.0
 
+    @field_validator("env", mode="before")
+    @classmethod
+    def _known_env(cls, value: object) -> str:
+        """`production`, `test` or `development` (any case); anything else (`prod`, `staging`) is refused, so
+        a typo can never run a public server with development settings."""
+        env = str(value).strip().lower()
+        if env not in ENVIRONMENTS:
+            raise ValueError(f"ENV must be one of {', '.join(ENVIRONMENTS)}; got {value!r}")
+        return env
+
     @model_validator(mode="after")
-    def _refuse_default_secret_in_production(self) -> Settings:
-        if self.env == "production" and self.secret_key == DEFAULT_SECRET_KEY:
-            raise ValueError("SECRET_KEY must be set to a strong random value when ENV=production")
+    def _refuse_default_secret_outside_development(self) -> Settings:
+        if self.env not in ("development", "test") and self.secret_key == DEFAULT_SECRET_KEY:
+            raise ValueError(
+                f"SECRET_KEY must be set to a strong random value when ENV={self.env} "
+                "(the development key is public)"
+            )
         if self.env == "production" and len(self.secret_key) < 32:
             raise ValueError("SECRET_KEY must be at least 32 characters when ENV=production")
         return self

@@ -1,4 +1,14 @@
-"""Vietnamese text helpers: NFC normalisation, diacritic folding, phone and username normalisation."""
+"""Vietnamese text helpers: the text policy at the input edge (NFC, no invisible characters), diacritic
+folding, phone and username normalisation.
+
+The policy: text arrives NFC (TCVN 6909) and without characters nobody can see or type on purpose: C0 and C1
+control characters (a `\x07` in a name broke every XLSX export), DEL, the bidirectional embeddings, overrides
+and isolates (U+202E turned a name around on the public verification page), the zero-width space and the
+byte-order mark, and lone surrogates (which no encoder writes). They are removed, not refused: they are
+never meant, and a person cannot see them to fix them. NUL is never stored (app/core/db.py refuses it too).
+Names, titles and every other one-line value go through `nfc` (line breaks and tabs become spaces); text that
+keeps its lines (lesson Markdown, question text, reasons) through `clean_text`.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +16,32 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
+# Removed by the policy above (tab and line feed survive in `clean_text` only).
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
 _PHONE_JUNK = re.compile(r"[\s.\-()/]")
 _VN_MOBILE = re.compile(r"^0[35789]\d{8}$")
 _USERNAME_OK = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
 def nfc(value: str) -> str:
-    """NFC-normalise and trim, collapsing inner runs of white space (TCVN 6909 text is NFC)."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+    """One line of text by the policy: NFC, invisible characters removed, runs of white space (line breaks
+    and tabs included) collapsed to one space, trimmed."""
+    value = _SPACES.sub(" ", unicodedata.normalize("NFC", value))
+    return _SPACES.sub(" ", _INVISIBLE.sub("", value)).strip()
+
+
+def clean_text(value: str) -> str:
+    """Text that keeps its lines (Markdown), by the policy: NFC, Unix line ends, invisible characters removed
+    (tabs and line breaks kept)."""
+    value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
+    return _INVISIBLE.sub("", value)
+
+
+def printable(value: str) -> str:
+    """What a writer (XLSX, CSV, PDF) may put on a page whatever was stored: invisible characters removed."""
+    return _INVISIBLE.sub("", value)
 
 
 def fold(value: str) -> str:

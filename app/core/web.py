@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import iter_route_contexts
 from fastapi.templating import Jinja2Templates
+from starlette.requests import HTTPConnection
 from starlette.routing import BaseRoute, NoMatchFound
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -117,6 +118,14 @@ def url_path(request: Request, name: str, /, **params: object) -> str:
 def static_url(request: Request, rel: str) -> str:
     static: HashedStaticFiles = request.app.state.static_files
     return "/static/" + static.manifest.get(rel, rel)
+
+
+def request_token(connection: HTTPConnection) -> str | None:
+    """The sign-in token a request carries: the API's bearer header, else the pages' session cookie."""
+    scheme, _, value = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return connection.cookies.get(AUTH_COOKIE) or None
 
 
 def request_language(request: Request) -> str:
@@ -278,8 +287,9 @@ def html_router(**kwargs: Any) -> APIRouter:
     return APIRouter(dependencies=[Depends(verify_csrf), *deps], include_in_schema=False, **kwargs)
 
 
-def attachment(data: bytes, filename: str, media_type: str, *, cache: str = "private") -> Response:
-    """A file download. Personal data (slips, certificates, exports) is never kept by shared caches."""
+def attachment(data: bytes, filename: str, media_type: str, *, cache: str = "no-store") -> Response:
+    """A file download. Personal data (slips, certificates, exports) is kept by no cache, not even the
+    browser's on a shared computer."""
     return Response(
         data,
         media_type=media_type,

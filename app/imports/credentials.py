@@ -27,6 +27,7 @@ from app.core.db import utcnow
 from app.core.errors import N_, Conflict, Invalid, NotFound
 from app.core.pdf_fonts import register_fonts
 from app.core.spreadsheets import XLSX_MEDIA_TYPE, write_xlsx
+from app.core.text import printable
 from app.imports.models import CredentialBatch
 from app.tenancy.service import portal_host
 
@@ -208,13 +209,13 @@ def credentials_pdf(creds: Credentials, *, lang: str, portal_url: str, portal_na
         pdf.rect(x, y, width, height)
         pdf.set_xy(x + 4, y + 4)
         pdf.set_font("DejaVu", "B", 9)
-        pdf.cell(width - 8, 5, portal_name[:60])
+        pdf.cell(width - 8, 5, printable(portal_name)[:60])
         pdf.set_xy(x + 4, y + 10)
         pdf.set_font("DejaVu", "B", 11)
-        pdf.cell(width - 36, 6, full_name[:40])
+        pdf.cell(width - 36, 6, printable(full_name)[:40])
         pdf.set_font("DejaVu", "", 8)
         pdf.set_xy(x + 4, y + 16)
-        pdf.cell(width - 36, 5, unit[:45])
+        pdf.cell(width - 36, 5, printable(unit)[:45])
         for line, (label, value) in enumerate(zip(labels, (username, secret), strict=True)):
             pdf.set_xy(x + 4, y + 24 + line * 11)
             pdf.set_font("DejaVu", "", 8)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from fastapi import Request, UploadFile
 
+from app.accounts import service as accounts_service
+from app.accounts.models import User
 from app.core.errors import N_, Invalid
 from app.core.settings import Settings
+from app.core.spreadsheets import TableLimits
 from app.imports.jobs import JobRunner
 from app.imports.service import ImportOptions
 
 
-def import_options(settings: Settings, *, preview: bool = True) -> ImportOptions:
+def import_options(settings: Settings, *, preview: bool = True, admin: User | None = None) -> ImportOptions:
+    """The import's settings; with `admin`, it changes no account whose rank is above theirs."""
     return ImportOptions(
         secret_key=settings.secret_key,
         password_min_length=settings.password_min_length,
@@ -18,6 +22,8 @@ def import_options(settings: Settings, *, preview: bool = True) -> ImportOptions
         credentials_hours=settings.credentials_download_hours,
         preview_rows=settings.import_preview_rows if preview else None,
         max_rows=settings.import_max_rows,
+        max_rank=None if admin is None else accounts_service.rank_of(admin.roles),
+        table=TableLimits.of(settings),
     )
 
 

@@ -170,6 +170,11 @@ def execute_job(
             # The result is written in the import's own transaction: done with all rows, or nothing.
             store_outcome(get_job(session, job_id), outcome, commit=commit)
             session.commit()
+    except DomainError as exc:
+        # The file was refused (too many rows, not UTF-8…): the admin reads why on the job's page. Not a
+        # fault of ours, so no traceback, and the message with its figures filled in.
+        log.info("import job %s refused: %s", job_id, i18n.translate("en", exc.message, **exc.params))
+        _fail(factory, job_id, tenant_id, exc)
     except Exception as exc:
         log.exception("import job %s failed", job_id)
         _fail(factory, job_id, tenant_id, exc)

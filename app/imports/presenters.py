@@ -23,7 +23,7 @@ def start_job(
     settings: Settings,
     *,
     tenant_id: int,
-    admin_id: int,
+    admin: User,
     job_id: int,
     commit: bool,
 ) -> None:
@@ -34,8 +34,8 @@ def start_job(
         tenant_id=tenant_id,
         job_id=job_id,
         commit=commit,
-        options=import_options(settings),
-        actor_id=admin_id,
+        options=import_options(settings, admin=admin),
+        actor_id=admin.id,
         client_address=client_address(request),
     )
     background.add_task(job_runner(request), work)

@@ -7,8 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
+from app.accounts.constants import ADMIN_ROLES
 from app.accounts.deps import ApiAdmin
-from app.core.deps import AppSettings, DbSession, client_address
+from app.core.bodylimit import accepts_upload
+from app.core.db import write_from_here
+from app.core.deps import AppSettings, DbSession, client_address, manual_write
 from app.core.spreadsheets import estimate_rows
 from app.core.web import api_language, url_path
 from app.imports import jobs, service
@@ -33,6 +36,8 @@ def result_read(request: Request, result: dict[str, Any]) -> ImportResultRead:
     name="api:users_import",
     responses={202: {"model": JobRead, "description": "A large file: poll the job at `Location`."}},
 )
+@accepts_upload("import_max_upload_mb", ADMIN_ROLES)
+@manual_write  # the file is read before the write lock is taken, and a dry run never takes it
 def import_users(
     request: Request,
     session: DbSession,
@@ -48,8 +53,10 @@ def import_users(
     Files over IMPORT_ASYNC_THRESHOLD_ROWS rows answer 202 with a `Location` to poll."""
     data = read_upload(file, settings)
     lang = api_language(request)
-    rows = estimate_rows(data)
+    options = import_options(settings, preview=False, admin=admin)
+    rows = estimate_rows(data, options.table)
     if rows > settings.import_async_threshold_rows:
+        write_from_here(session)
         job = jobs.create_job(
             session, data=data, filename=file.filename or "", lang=lang, actor_id=admin.id, total_rows=rows
         )
@@ -59,20 +66,21 @@ def import_users(
             background,
             settings,
             tenant_id=tenant.id,
-            admin_id=admin.id,
+            admin=admin,
             job_id=job.id,
             commit=not dry_run,
         )
         location = url_path(request, "api:users_import_job", job_id=job.id)
         body = JobRead(id=job.id, status="running", progress=0, dry_run=dry_run, total_rows=rows).model_dump()
         return JSONResponse(body, status_code=202, headers={"Location": location}, background=background)
-    outcome = service.import_accounts(
+    parsed = service.parse_accounts(session, data, lang=lang, dry_run=dry_run, options=options)
+    if not dry_run:
+        write_from_here(session)
+    outcome = service.finish_import(
         session,
-        data,
+        parsed,
         tenant_id=tenant.id,
-        lang=lang,
-        dry_run=dry_run,
-        options=import_options(settings, preview=False),
+        options=options,
         actor_id=admin.id,
         client_address=client_address(request),
     )

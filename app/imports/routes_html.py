@@ -7,9 +7,12 @@ from typing import Annotated
 from fastapi import BackgroundTasks, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
+from app.accounts.constants import ADMIN_ROLES
 from app.accounts.deps import PageAdmin
 from app.core import i18n
-from app.core.deps import AppSettings, DbSession, client_address
+from app.core.bodylimit import accepts_upload
+from app.core.db import write_from_here
+from app.core.deps import AppSettings, DbSession, client_address, manual_write
 from app.core.errors import N_, Conflict, DomainError
 from app.core.spreadsheets import XLSX_MEDIA_TYPE, estimate_rows, write_xlsx
 from app.core.web import (
@@ -23,7 +26,7 @@ from app.core.web import (
 )
 from app.imports import credentials, jobs, service
 from app.imports.deps import import_options, read_upload
-from app.imports.models import DONE
+from app.imports.models import DONE, ImportJob
 from app.imports.presenters import credentials_download, start_job
 from app.tenancy.deps import CurrentTenant
 
@@ -45,6 +48,8 @@ def import_form(request: Request, session: DbSession, tenant: CurrentTenant, adm
 
 
 @router.post("/imports/users", name="imports:upload")
+@accepts_upload("import_max_upload_mb", ADMIN_ROLES)
+@manual_write  # the file is read (and previewed) before the write lock is taken
 def import_upload(
     request: Request,
     session: DbSession,
@@ -55,12 +60,14 @@ def import_upload(
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     lang = request_language(request)
+    options = import_options(settings, admin=admin)
     try:
         data = read_upload(file, settings)
-        rows = estimate_rows(data)
+        rows = estimate_rows(data, options.table)
         filename = (file.filename if file else "") or ""
-        jobs.purge_sources(session, settings.import_keep_hours)
         if rows > settings.import_async_threshold_rows:
+            write_from_here(session)
+            jobs.purge_sources(session, settings.import_keep_hours)
             job = jobs.create_job(
                 session, data=data, filename=filename, lang=lang, actor_id=admin.id, total_rows=rows
             )
@@ -69,7 +76,7 @@ def import_upload(
                 background,
                 settings,
                 tenant_id=tenant.id,
-                admin_id=admin.id,
+                admin=admin,
                 job_id=job.id,
                 commit=False,
             )
@@ -80,9 +87,11 @@ def import_upload(
                 tenant_id=tenant.id,
                 lang=lang,
                 dry_run=True,
-                options=import_options(settings),
+                options=options,
                 actor_id=admin.id,
             )
+            write_from_here(session)
+            jobs.purge_sources(session, settings.import_keep_hours)
             job = jobs.create_job(
                 session, data=data, filename=filename, lang=lang, actor_id=admin.id, total_rows=rows
             )
@@ -126,7 +135,13 @@ def import_progress(
     return render(request, "imports/_progress.html", context)
 
 
+def _committable(job: ImportJob) -> None:
+    if job.committed or job.status not in (DONE, "failed"):
+        raise Conflict(N_("This import has already been applied or is still running."), code="job_state")
+
+
 @router.post("/imports/{job_id}/commit", name="imports:commit")
+@manual_write  # the file is read again before the write lock is taken
 def import_commit(
     request: Request,
     job_id: int,
@@ -137,26 +152,28 @@ def import_commit(
     background: BackgroundTasks,
 ) -> Response:
     job = jobs.get_job(session, job_id)
-    if job.committed or job.status not in (DONE, "failed"):
-        raise Conflict(N_("This import has already been applied or is still running."), code="job_state")
+    _committable(job)
     data = jobs.job_source(session, job)
     if data is None:
         raise Conflict(N_("The uploaded file was erased. Please upload it again."), code="job_source")
-    if job.total_rows > settings.import_async_threshold_rows:
+    options = import_options(settings, admin=admin)
+    parsed = None
+    if job.total_rows <= settings.import_async_threshold_rows:
+        parsed = service.parse_accounts(session, data, lang=job.lang, dry_run=False, options=options)
+    write_from_here(session)
+    session.refresh(job)
+    _committable(job)  # a second click may have applied it while this one was reading
+    if parsed is None:
         # The job now saves the accounts: its state (and the progress bar's label) says so while it runs.
         job.status, job.progress, job.error, job.dry_run = "pending", 0, None, False
         job.updated_at = jobs.utcnow()
-        start_job(
-            request, background, settings, tenant_id=tenant.id, admin_id=admin.id, job_id=job.id, commit=True
-        )
+        start_job(request, background, settings, tenant_id=tenant.id, admin=admin, job_id=job.id, commit=True)
     else:
-        outcome = service.import_accounts(
+        outcome = service.finish_import(
             session,
-            data,
+            parsed,
             tenant_id=tenant.id,
-            lang=job.lang,
-            dry_run=False,
-            options=import_options(settings),
+            options=options,
             actor_id=admin.id,
             client_address=client_address(request),
         )

@@ -25,7 +25,7 @@ from app.cohorts import service as cohorts_service
 from app.cohorts.models import Cohort
 from app.core.db import utcnow
 from app.core.errors import N_, DomainError, Invalid
-from app.core.spreadsheets import fold_key, read_table
+from app.core.spreadsheets import DEFAULT_LIMITS, TableLimits, fold_key, read_table
 from app.core.text import fold, nfc
 from app.imports import credentials
 from app.imports.columns import read_columns
@@ -56,6 +56,9 @@ class ImportOptions:
     credentials_hours: int = 24
     preview_rows: int | None = None
     max_rows: int = 200_000
+    # The importing administrator's rank (app.accounts.service.check_rank): accounts above it are not changed.
+    max_rank: int | None = None
+    table: TableLimits = DEFAULT_LIMITS
 
 
 @dataclass(slots=True)
@@ -81,6 +84,7 @@ class ParsedFile:
     unit_names: dict[int, str]
     outcome: ImportOutcome
     generated: set[int] = field(default_factory=set)
+    max_rank: int | None = None
 
 
 def clean_group(value: str) -> str | None:
@@ -98,7 +102,7 @@ def parse_accounts(
 ) -> ParsedFile:
     """Read the file and check each row on its own (formats, unit, group). Reads units only."""
     outcome = ImportOutcome(lang=lang, dry_run=dry_run, rows_limit=options.preview_rows)
-    table = read_table(data)
+    table = read_table(data, options.table)
     required = {"full_name": FIELD_LABELS["full_name"]}
     columns, labels = read_columns(table, ACCOUNT_HEADER_ALIASES, required, outcome)
     for f, label in FIELD_LABELS.items():
@@ -122,7 +126,7 @@ def parse_accounts(
         rows.append(check.row(number, values))
         if progress is not None and outcome.total % 1000 == 0:
             progress(outcome.total)
-    return ParsedFile(rows, labels, index.names if index else {}, outcome)
+    return ParsedFile(rows, labels, index.names if index else {}, outcome, max_rank=options.max_rank)
 
 
 @dataclass
@@ -268,7 +272,8 @@ class _AccountMatcher:
     """The tenant's accounts, loaded once, and what the rows planned so far have claimed of them."""
 
     parsed: ParsedFile
-    existing: Sequence[Any]  # rows of (id, username, email, phone, full_name, unit_id, position, group)
+    # Rows of (id, username, email, phone, full_name, unit_id, position, group, roles).
+    existing: Sequence[Any]
     by_username: dict[str, int]
     by_email: dict[str, int]
     by_phone: dict[str, int]
@@ -290,6 +295,7 @@ class _AccountMatcher:
                 User.unit_id,
                 User.position,
                 User.target_group,
+                User.roles,
             )
         ).all()
         by_username = {u.username: i for i, u in enumerate(existing)}
@@ -324,6 +330,16 @@ class _AccountMatcher:
         self.check_contacts_free(r, match)
         if r.ok and r.cohort:
             self.resolve_cohort(r)
+        if r.ok and match is not None and self.above_importer(match):
+            self.fail(
+                r,
+                "username",
+                N_(
+                    "The account {username} belongs to someone whose role is above yours: an import"
+                    " cannot change it."
+                ),
+                username=self.existing[match].username,
+            )
         if r.ok and match is not None and match in self.claimed_account:
             self.fail(
                 r,
@@ -333,6 +349,11 @@ class _AccountMatcher:
                 username=self.existing[match].username,
             )
         return match
+
+    def above_importer(self, match: int) -> bool:
+        """The account's rank is above the importing administrator's (app.accounts.service.check_rank)."""
+        rank = self.parsed.max_rank
+        return rank is not None and accounts.rank_of(self.existing[match].roles) > rank
 
     def check_unique_in_file(self, r: AccountRow) -> None:
         for f in _CONTACTS:

@@ -11,6 +11,7 @@ from app.accounts.deps import PageUser
 from app.catalog import service as catalog_service
 from app.cohorts import service as cohorts_service
 from app.core.deps import DbSession
+from app.core.numbers import parse_int
 from app.core.web import html_router, redirect_to, render
 from app.progress import handlers, service
 from app.progress.visits import apply_pending
@@ -29,7 +30,8 @@ def enrol(
     cohort_id: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
     course = catalog_service.get_course(session, slug, user)
-    cohort = cohorts_service.get_cohort(session, int(cohort_id)) if cohort_id.isdigit() else None
+    chosen = parse_int(cohort_id, minimum=1)
+    cohort = cohorts_service.get_cohort(session, chosen) if chosen is not None else None
     service.enrol(session, user, course, cohort=cohort)
     return redirect_to(request, "courses:continue", slug=course.slug)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from app.core.numbers import MAX_ID
 
 
 class EnrolRequest(BaseModel):
-    cohort_id: int | None = None
+    cohort_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class ProgressItem(BaseModel):

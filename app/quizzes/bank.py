@@ -7,7 +7,6 @@ id that names the line and the question, so an author can fix a file from the er
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any, cast
 import yaml
 
 from app.core.errors import N_, Invalid
-from app.core.text import nfc
+from app.core.text import clean_text, nfc
 from app.quizzes.constants import (
     DEFAULT_PASS_PERCENT,
     DEFAULT_POINTS,
@@ -29,6 +28,7 @@ from app.quizzes.constants import (
     OPTION_IDS,
     QUESTION_ID_PATTERN,
     QUESTION_KINDS,
+    SETTING_MAXIMUM,
     TRUE_OPTION_ID,
     TRUE_TEXT,
     QuestionKind,
@@ -89,9 +89,9 @@ class QuizDefinition:
 
 
 def block_text(value: str) -> str:
-    """NFC, Unix line ends, trailing spaces dropped; keeps line breaks (question text may be Markdown)."""
-    value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
-    return "\n".join(line.rstrip() for line in value.split("\n")).strip()
+    """The text policy (app.core.text), trailing spaces dropped; keeps line breaks (question text may be
+    Markdown)."""
+    return "\n".join(line.rstrip() for line in clean_text(value).split("\n")).strip()
 
 
 def true_false_options(answer: bool) -> tuple[Option, ...]:
@@ -101,8 +101,17 @@ def true_false_options(answer: bool) -> tuple[Option, ...]:
     )
 
 
-def letter_options(items: Sequence[tuple[str, bool]]) -> tuple[Option, ...]:
-    """Options with ids `a`, `b`, `c`… in the order given."""
+def letter_options(
+    items: Sequence[tuple[str, bool]], *, question: str = "?", line: int | str = "?"
+) -> tuple[Option, ...]:
+    """Options with ids `a`, `b`, `c`… in the order given (at most one per letter)."""
+    if len(items) > MAX_OPTIONS:
+        raise Invalid(
+            N_("Question {question} (line {line}): a question has at most {max} options."),
+            max=MAX_OPTIONS,
+            question=question,
+            line=line,
+        )
     return tuple(Option(OPTION_IDS[i], text, correct) for i, (text, correct) in enumerate(items))
 
 
@@ -290,12 +299,13 @@ def _bool(value: Any, *, line: int, key: str) -> bool:
 def _positive_int_or_none(value: Any, *, line: int, key: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= SETTING_MAXIMUM[key]:
         raise Invalid(
-            N_("Line {line}: {key} must be a whole number of at least 1, or left out."),
+            N_("Line {line}: {key} must be a whole number from 1 to {max}, or left out."),
             code="quiz_number",
             line=line,
             key=key,
+            max=SETTING_MAXIMUM[key],
         )
     return value
 

@@ -26,4 +26,15 @@ FALSE_TEXT: Final = "Sai"
 # Question ids appear in form field names and stored answers.
 QUESTION_ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 MAX_POINTS: Final = 100
+
+# Upper bounds of a quiz's settings (files, editor and API alike): a longer time limit overflowed the deadline
+# and left learners with a 422, and no learner needs more.
+MAX_TIME_LIMIT_MINUTES: Final = 24 * 60
+MAX_ATTEMPTS: Final = 100
+MAX_DRAW: Final = 500
+SETTING_MAXIMUM: Final = {
+    "time_limit_minutes": MAX_TIME_LIMIT_MINUTES,
+    "max_attempts": MAX_ATTEMPTS,
+    "draw": MAX_DRAW,
+}
 MAX_SHORT_ANSWER_LENGTH: Final = 500

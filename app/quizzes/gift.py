@@ -290,7 +290,7 @@ def _choice_question(qid: str, question_text: str, body: str, general_feedback: 
         id=qid,
         kind=kind,
         text=question_text,
-        options=letter_options([(a.text, id(a) in right_ids) for a in answers]),
+        options=letter_options([(a.text, id(a) in right_ids) for a in answers], question=qid, line=start),
         explanation=general_feedback or _feedback(right),
         line=start,
     )

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from app.core.text import nfc
+from app.core.text import nfc, printable
 from app.quizzes.bank import Option, Question
 from app.quizzes.constants import DEFAULT_PASS_PERCENT, MAX_OPTIONS, MAX_SHORT_ANSWER_LENGTH, QuestionKind
 
@@ -197,10 +197,10 @@ def clean_answers(questions: Sequence[Question], raw: Mapping[str, Any] | None) 
                 value = value[0]
             if isinstance(value, str):
                 # One character over the limit is kept, so an over-long answer still grades as wrong.
-                answers[q.id] = value[: MAX_SHORT_ANSWER_LENGTH + 1]
+                answers[q.id] = printable(value[: MAX_SHORT_ANSWER_LENGTH + 1])
             continue
         if isinstance(value, str):
             value = [value]
         if isinstance(value, list):
-            answers[q.id] = [str(v)[:_MAX_OPTION_ID] for v in value if isinstance(v, str)][:MAX_OPTIONS]
+            answers[q.id] = [printable(v[:_MAX_OPTION_ID]) for v in value if isinstance(v, str)][:MAX_OPTIONS]
     return answers

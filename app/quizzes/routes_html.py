@@ -14,9 +14,11 @@ from app.accounts.deps import PageStaff, PageUser
 from app.accounts.models import User
 from app.catalog import service as catalog_service
 from app.catalog.rendering import render_markdown
+from app.core.bodylimit import accepts_upload
 from app.core.db import begin_write
 from app.core.deps import AppSettings, DbSession, manual_write
 from app.core.errors import N_, DomainError, Invalid
+from app.core.numbers import MAX_INT64, parse_int
 from app.core.web import error_text, html_router, redirect_to, render
 from app.progress import service as progress_service
 from app.quizzes import service
@@ -28,7 +30,6 @@ from app.tenancy.deps import CurrentTenant
 router = html_router()
 
 EDITOR_OPTION_ROWS = 6
-MAX_GIFT_BYTES = 2 * 1024 * 1024
 
 
 def _grace(settings: Any) -> dt.timedelta:
@@ -229,9 +230,10 @@ def _int_or_none(value: str) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
-    if not value.isdigit():
+    number = parse_int(value, minimum=0, maximum=MAX_INT64)
+    if number is None:
         raise Invalid(N_("Limits are whole numbers of at least 1, or empty."), code="quiz_number")
-    return int(value)
+    return number
 
 
 @router.post("/author/quizzes/{quiz_id}/settings", name="quizzes:author_settings")
@@ -274,20 +276,27 @@ def author_settings(
 
 
 @router.post("/author/quizzes/{quiz_id}/gift", name="quizzes:author_gift")
+@accepts_upload("gift_max_upload_mb", catalog_service.STAFF_ROLES)
 def author_gift(
     request: Request,
     quiz_id: int,
     session: DbSession,
     tenant: CurrentTenant,
     user: PageStaff,
+    settings: AppSettings,
     file: UploadFile,
 ) -> Response:
     """Upload a GIFT bank: every question is added (or replaces the one with its id), or none is."""
     quiz = service.get_quiz_for_edit(session, user, quiz_id)
-    data = file.file.read(MAX_GIFT_BYTES + 1)
+    limit = settings.gift_max_upload_mb * 1024 * 1024
+    data = file.file.read(limit + 1)
     try:
-        if len(data) > MAX_GIFT_BYTES:
-            raise Invalid(N_("The GIFT file is too large (at most 2 MB)."), code="gift_size")
+        if len(data) > limit:
+            raise Invalid(
+                N_("The GIFT file is too large (at most {n} MB)."),
+                code="gift_size",
+                n=settings.gift_max_upload_mb,
+            )
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -367,7 +376,7 @@ def _values_from_form(form: FormData) -> dict[str, Any]:
         "answer_true": text("answer") != "false",
         "answers": text("answers", 5000),
         "explanation": text("explanation"),
-        "points": int(points) if points.isdigit() else 0,
+        "points": parse_int(points) or 0,
     }
 
 

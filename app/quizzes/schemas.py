@@ -6,6 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+MAX_ANSWERS = 2000
+
 # An answer: the chosen option ids, or the typed text of a short-answer question.
 Answer = list[str] | str
 
@@ -56,7 +58,9 @@ class AttemptRead(BaseModel):
 
 
 class AnswersBody(BaseModel):
-    answers: dict[str, Answer] = Field(default_factory=dict)
+    # One answer per question, and far fewer questions than this in any attempt (a short answer is then cut to
+    # its limit, an option list to the options there are, by service.clean_answers).
+    answers: dict[str, Answer] = Field(default_factory=dict, max_length=MAX_ANSWERS)
 
 
 class SubmitResult(BaseModel):

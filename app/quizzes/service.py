@@ -36,7 +36,7 @@ from app.progress import service as progress_service
 from app.progress.models import Enrolment
 from app.quizzes import submission
 from app.quizzes.bank import Option, Question, QuizDefinition, check_bank
-from app.quizzes.constants import QuestionKind
+from app.quizzes.constants import SETTING_MAXIMUM, QuestionKind
 from app.quizzes.gift import parse_gift
 from app.quizzes.grading import (
     clean_answers,
@@ -51,6 +51,11 @@ from app.quizzes.submission import AttemptResult
 from app.tenancy.scoping import bound_tenant_id
 
 DEFAULT_GRACE = dt.timedelta(seconds=30)
+SETTING_MESSAGES = {
+    "time_limit_minutes": N_("The time limit is at most {max} minutes."),
+    "max_attempts": N_("A quiz allows at most {max} attempts."),
+    "draw": N_("A quiz draws at most {max} questions per attempt."),
+}
 
 
 def now_utc() -> dt.datetime:
@@ -534,9 +539,19 @@ def update_settings(
     title = catalog_service.clean_title(title)
     if not 0 <= pass_percent <= 100:
         raise Invalid(N_("The pass mark is a percentage from 0 to 100."), code="quiz_pass_percent")
-    for value in (time_limit_minutes, max_attempts, draw):
-        if value is not None and value < 1:
-            raise Invalid(N_("Limits are whole numbers of at least 1, or empty."), code="quiz_number")
+    limits = {"time_limit_minutes": time_limit_minutes, "max_attempts": max_attempts, "draw": draw}
+    for key, value in limits.items():
+        if value is not None and not 1 <= value <= SETTING_MAXIMUM[key]:
+            message = (
+                SETTING_MESSAGES[key]
+                if value > 1
+                else N_("Limits are whole numbers of at least 1, or empty.")
+            )
+            raise Invalid(
+                message,
+                code="quiz_number",
+                max=SETTING_MAXIMUM[key],
+            )
     if draw is not None and draw > len(quiz.questions):
         raise Invalid(
             N_("The quiz draws {draw} questions but its bank has only {count}."),
@@ -637,7 +652,7 @@ def build_question(
     opts: tuple[Option, ...] = ()
     accepted: tuple[str, ...] = ()
     if kind in ("single", "multiple"):
-        opts = letter_options([(nfc(t), c) for t, c in options if nfc(t)])
+        opts = letter_options([(nfc(t), c) for t, c in options if nfc(t)], question=question_id)
     elif kind == "true_false":
         opts = true_false_options(answer_true)
     else:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from app.accounts.deps import ApiNationalAdmin, ApiStaff
 from app.core.deps import DbSession
 from app.core.errors import N_, Forbidden
+from app.core.numbers import MAX_ID
 from app.reports import service
 from app.reports.constants import COVERAGE_KINDS
 from app.reports.schemas import (
@@ -51,7 +52,7 @@ def summary(
     date_from: DateFrom = None,
     date_to: DateTo = None,
     unit: Annotated[
-        int | None, Query(description="with group_by=unit: the unit whose children to list")
+        int | None, Query(ge=0, le=MAX_ID, description="with group_by=unit: the unit whose children to list")
     ] = None,
 ) -> SummaryRead:
     """This portal's figures by unit (rolled up the tree), target group, course or cohort.

@@ -17,6 +17,7 @@ from app.audit import service as audit_service
 from app.core import i18n
 from app.core.deps import DbSession, client_address
 from app.core.errors import N_, Forbidden, Invalid, NotFound
+from app.core.numbers import MAX_ID
 from app.core.spreadsheets import XLSX_MEDIA_TYPE, write_csv, write_xlsx
 from app.core.web import attachment, html_router, render, request_language
 from app.reports import charts, service, tables
@@ -77,7 +78,7 @@ def tenant_page(
     group_by: str = "unit",
     date_from: Annotated[str | None, Query(alias="from", max_length=10)] = None,
     date_to: Annotated[str | None, Query(alias="to", max_length=10)] = None,
-    unit: int | None = None,
+    unit: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
 ) -> Response:
     filters, report = _tenant_view(session, user, group_by, date_from, date_to, unit)
     _ = _translator(request)
@@ -210,7 +211,7 @@ def tenant_export(
     measure: Annotated[str, Query(max_length=12)] = "completed",
     date_from: Annotated[str | None, Query(alias="from", max_length=10)] = None,
     date_to: Annotated[str | None, Query(alias="to", max_length=10)] = None,
-    unit: int | None = None,
+    unit: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
 ) -> Response:
     _ = _translator(request)
     filters = service.filters_for(session, user, _date(date_from), _date(date_to))

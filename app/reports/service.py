@@ -17,12 +17,14 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from app.accounts.constants import NATIONAL_ADMIN, TARGET_GROUPS, TENANT_ADMIN
+from app.accounts.constants import NATIONAL_ADMIN, TARGET_GROUPS, TENANT_ADMIN, TRAINER
 from app.accounts.models import User
 from app.catalog.models import Course
-from app.cohorts.models import Cohort, CohortTrainer
+from app.cohorts import service as cohorts_service
+from app.cohorts.models import Cohort
 from app.core.errors import N_, Forbidden, Invalid, NotFound
 from app.core.i18n import VN_TZ
+from app.core.numbers import parse_int
 from app.progress.models import Enrolment
 from app.reports.constants import (
     COVERAGE_KINDS,
@@ -102,24 +104,16 @@ class Report:
 # Who may read what --------------------------------------------------------------------------------
 
 
-def trainer_cohort_ids(session: Session, user: User) -> tuple[int, ...]:
-    """Cohorts a trainer runs: those they created and those they were added to as a trainer."""
-    created = select(Cohort.id).where(Cohort.created_by_id == user.id)
-    added = select(CohortTrainer.cohort_id).where(CohortTrainer.user_id == user.id)
-    return tuple(sorted(set(session.scalars(created)) | set(session.scalars(added))))
-
-
 def filters_for(
     session: Session, user: User, date_from: dt.date | None = None, date_to: dt.date | None = None
 ) -> Filters:
-    """The report a user may read: admins see the whole tenant, trainers their cohorts, learners nothing."""
+    """The report a user may read: admins see the whole tenant, trainers the cohorts they run (the cohorts'
+    own rule, app.cohorts.service.managed_cohort_ids), learners nothing."""
     if date_from and date_to and date_to < date_from:
         raise Invalid(N_("The end date must not be before the start date."), code="dates")
-    if user.has_role(TENANT_ADMIN, NATIONAL_ADMIN):
-        return Filters(date_from, date_to)
-    if user.has_role("trainer"):
-        return Filters(date_from, date_to, cohort_ids=trainer_cohort_ids(session, user))
-    raise Forbidden(N_("You do not have permission to do this."), code="forbidden")
+    if not user.has_role(TRAINER, TENANT_ADMIN, NATIONAL_ADMIN):
+        raise Forbidden(N_("You do not have permission to do this."), code="forbidden")
+    return Filters(date_from, date_to, cohort_ids=cohorts_service.managed_cohort_ids(session, user))
 
 
 # Reading the counters ------------------------------------------------------------------------------
@@ -376,7 +370,7 @@ def _drill_where(session: Session, stmt: Any, filters: Filters, group_by: str, k
     if group_by == "unit":
         if key == "none":
             return stmt.where(Enrolment.counted_unit_id == NO_ID)
-        unit_id = int(key.removeprefix("direct:")) if key.startswith("direct:") else _int(key)
+        unit_id = _int(key.removeprefix("direct:"))
         unit = session.get(Unit, unit_id)
         if unit is None:
             raise NotFound(N_("Unit not found."), code="unit_not_found")
@@ -393,10 +387,10 @@ def _drill_where(session: Session, stmt: Any, filters: Filters, group_by: str, k
 
 
 def _int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise Invalid(N_("Unknown figure."), code="key") from exc
+    number = parse_int(value)
+    if number is None:
+        raise Invalid(N_("Unknown figure."), code="key")
+    return number
 
 
 # National ---------------------------------------------------------------------------------------------

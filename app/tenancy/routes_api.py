@@ -10,6 +10,7 @@ from app.accounts.deps import ApiNationalAdmin
 from app.audit import service as audit
 from app.core.deps import DbSession, client_address
 from app.core.errors import N_, Forbidden
+from app.core.numbers import MAX_ID
 from app.tenancy import service
 from app.tenancy.deps import CurrentTenant
 from app.tenancy.models import TenantContext
@@ -29,7 +30,7 @@ def list_tenants(
     tenant: CurrentTenant,
     admin: ApiNationalAdmin,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> TenantList:
     _national_only(tenant)
     items, total = service.list_tenants(session, limit=limit, offset=offset)

@@ -20,15 +20,15 @@ class TenantRead(BaseModel):
 class TenantCreate(BaseModel):
     slug: str = Field(min_length=2, max_length=63)
     display_name: str = Field(min_length=1, max_length=200)
-    colour: str = "#0b5394"
-    default_language: str = "vi"
+    colour: str = Field(default="#0b5394", max_length=7)
+    default_language: str = Field(default="vi", max_length=5)
     self_registration: bool = False
 
 
 class TenantUpdate(BaseModel):
-    display_name: str | None = None
-    colour: str | None = None
-    default_language: str | None = None
+    display_name: str | None = Field(default=None, max_length=200)
+    colour: str | None = Field(default=None, max_length=7)
+    default_language: str | None = Field(default=None, max_length=5)
     self_registration: bool | None = None
     is_active: bool | None = None
 

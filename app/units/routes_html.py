@@ -7,10 +7,14 @@ from typing import Annotated
 from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import Response
 
+from app.accounts.constants import ADMIN_ROLES
 from app.accounts.deps import PageAdmin
 from app.audit import service as audit
-from app.core.deps import AppSettings, DbSession, client_address
+from app.core.bodylimit import accepts_upload
+from app.core.db import write_from_here
+from app.core.deps import AppSettings, DbSession, client_address, manual_write
 from app.core.errors import DomainError
+from app.core.spreadsheets import TableLimits, load_table
 from app.core.web import error_text, html_router, render, request_language
 from app.imports.deps import read_upload
 from app.tenancy.deps import CurrentTenant
@@ -26,6 +30,8 @@ def unit_tree(request: Request, session: DbSession, tenant: CurrentTenant, admin
 
 
 @router.post("/units/import", name="units:import")
+@accepts_upload("import_max_upload_mb", ADMIN_ROLES)
+@manual_write  # the file is read before the write lock is taken, and a preview never takes it
 def unit_import(
     request: Request,
     session: DbSession,
@@ -38,9 +44,10 @@ def unit_import(
     lang = request_language(request)
     outcome, error = None, None
     try:
-        outcome = service.import_units(
-            session, read_upload(file, settings), lang=lang, dry_run=action != "import"
-        )
+        table = load_table(read_upload(file, settings), TableLimits.of(settings))
+        if action == "import":
+            write_from_here(session)
+        outcome = service.import_units(session, table, lang=lang, dry_run=action != "import")
         if action == "import" and (outcome.created or outcome.updated):
             audit.record(
                 session,

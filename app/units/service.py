@@ -59,8 +59,14 @@ def list_units(
 ) -> tuple[list[Unit], int]:
     stmt = select(Unit)
     if q:
-        needle = f"%{fold(q)}%"
-        stmt = stmt.where(or_(Unit.name_folded.like(needle), func.lower(Unit.code).like(needle)))
+        # `%` and `_` typed in a search are the characters themselves, not wildcards.
+        needle = fold(q)
+        stmt = stmt.where(
+            or_(
+                Unit.name_folded.contains(needle, autoescape=True),
+                func.lower(Unit.code).contains(needle, autoescape=True),
+            )
+        )
     if kind:
         stmt = stmt.where(Unit.kind == kind)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
@@ -153,14 +159,15 @@ class _UnitFile:
     in_file: dict[str, _UnitRow]
 
 
-def import_units(session: Session, data: bytes, *, lang: str, dry_run: bool) -> ImportOutcome:
-    """Create or update units from a table; rows with errors are reported and skipped.
+def import_units(session: Session, data: bytes | Table, *, lang: str, dry_run: bool) -> ImportOutcome:
+    """Create or update units from a file (or a table already read: `load_table`); rows with errors are
+    reported and skipped.
 
     Four steps: parse each row on its own, validate the tree the file and the portal make together, plan what
     each valid row does (the preview), then, unless this is a dry run, apply the plan.
     """
     outcome = ImportOutcome(lang=lang, dry_run=dry_run)
-    table = read_table(data)
+    table = data if isinstance(data, Table) else read_table(data)
     required = {name: HEADER_LABELS[name] for name in UNIT_REQUIRED}
     columns, labels = read_columns(table, UNIT_HEADER_ALIASES, required, outcome)
     labels.setdefault("parent", "parent")

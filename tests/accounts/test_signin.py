@@ -89,6 +89,18 @@ def test_address_throttled_across_accounts(world, client, app) -> None:
     assert r.status_code == 429
 
 
+def test_address_throttled_across_portals(world, make_client, app) -> None:
+    """Found in review: the per-address limit was counted per portal, so one address had 34 allowances."""
+    limit = app.state.settings.login_max_failures_per_address
+    for i in range(limit):
+        client = make_client(("haiphong", "quangninh", "national")[i % 3])
+        client.post("/api/v1/auth/token", data={"username": f"ghost{i}", "password": "x1x1x1x1"})
+    r = make_client("quangninh").post(
+        "/api/v1/auth/token", data={"username": "trainer", "password": PASSWORD}
+    )
+    assert r.status_code == 429
+
+
 def test_failed_sign_in_is_audited(world, client, db) -> None:
     client.post("/api/v1/auth/token", data={"username": "learner", "password": "x1x1x1x1"})
     client.login_api("learner")

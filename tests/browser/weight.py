@@ -44,7 +44,13 @@ LEARNER_PAGES: dict[str, tuple[str, bool]] = {
 }
 # GET routes that are not pages a learner reads: staff pages, redirects, a stylesheet, lesson media.
 STAFF_PREFIXES = ("/admin", "/author", "/cohorts", "/reports")
-NOT_PAGES = {"/brand.css", "/media/{media_id}", "/courses/{slug}/continue", "/certificates/{code}/pdf"}
+NOT_PAGES = {
+    "/brand.css",
+    "/media/{media_id}",
+    "/courses/{slug}/continue",
+    "/certificates/{code}/pdf",
+    "/docs",  # the API's reference (Swagger UI) for developers
+}
 
 
 @dataclass

@@ -28,7 +28,8 @@ def setup_world(world, db):  # type: ignore[no-untyped-def]
     make_user(db, world.quangninh, "qn", unit_id=other["XA1"])
     course = make_course(db, world.national, "cds", "Chuyển đổi số")
     db.commit()
-    return make_cohort(db, world.haiphong, course, "HP-01")
+    # Run by Hải Phòng's trainer (app.cohorts.service.managed_cohort_ids).
+    return make_cohort(db, world.haiphong, course, "HP-01", created_by_id=world.users["haiphong_trainer"].id)
 
 
 def enrolled(db, world) -> set[str]:  # type: ignore[no-untyped-def]

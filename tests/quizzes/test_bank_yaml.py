@@ -188,7 +188,15 @@ def _replace_question(q: str, new: str) -> str:
         (QUIZ.replace("draw: 3", "draw: 5"), "Line 5: the quiz draws 5 questions but its bank has only 4."),
         (
             QUIZ.replace("draw: 3", "draw: 0"),
-            "Line 5: draw must be a whole number of at least 1, or left out.",
+            "Line 5: draw must be a whole number from 1 to 500, or left out.",
+        ),
+        (
+            QUIZ.replace("time_limit_minutes: 20", "time_limit_minutes: 9999999999"),
+            "Line 3: time_limit_minutes must be a whole number from 1 to 1440, or left out.",
+        ),
+        (
+            QUIZ.replace("max_attempts: 3", "max_attempts: 101"),
+            "Line 4: max_attempts must be a whole number from 1 to 100, or left out.",
         ),
         (QUIZ.replace("max_attempts: 3", "max_attempts: 2.5"), "Line 4: max_attempts must be a whole number"),
         (
