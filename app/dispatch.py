@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.numbers import MAX_ID
 from app.core.web import verify_csrf
 from app.progress import handlers
 from app.quizzes import handlers as quiz_handlers
@@ -64,7 +65,8 @@ class FastDispatchMiddleware:
         if scope["type"] == "http":
             method, path = scope["method"], scope["path"]
             for verb, pattern, handler in ROUTES:
-                if verb == method and (match := pattern.fullmatch(path)):
+                # An id no row can have is the router's to refuse (`ids_in_range`), as for every route.
+                if verb == method and (match := pattern.fullmatch(path)) and int(match.group(1)) <= MAX_ID:
                     request = Request(scope, receive)
                     try:
                         response = await handler(request, int(match.group(1)))
