@@ -287,7 +287,7 @@ def _learner_state(aggregate: Any) -> Any:
     )
 
 
-_SEPARATOR = literal_column("','")
+_SEPARATOR: Any = literal_column("','")
 _LEARNER_STATE = scoped(
     {
         "sqlite": _learner_state(func.group_concat(_PROGRESS.c.lesson_id, _SEPARATOR)),
