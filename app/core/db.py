@@ -168,6 +168,8 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking on upgrade.
         options = conn.get_execution_options()
+        if options.get("sqlite_no_begin", False):
+            return  # a connection that only reads, one statement at a time: SQLite's autocommit suffices
         if not options.get("sqlite_immediate", False):
             conn.exec_driver_sql("BEGIN")
             return
