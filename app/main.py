@@ -33,7 +33,7 @@ from app.core import i18n
 from app.core.bench import BenchHelloMiddleware
 from app.core.bodylimit import KB, MB, BodyLimitMiddleware, upload_routes
 from app.core.cache import DEFAULT_MAX_ENTRIES, make_cache
-from app.core.db import make_async_engine, make_engine, make_session_factory
+from app.core.db import Checkpointer, make_async_engine, make_engine, make_session_factory
 from app.core.deps import ids_in_range
 from app.core.errors import N_, DomainError, PasswordChangeRequired
 from app.core.headers import SecurityHeadersMiddleware, security_headers
@@ -69,6 +69,7 @@ from app.reports.visits import VisitCounter, VisitFlusher, VisitMiddleware
 from app.tenancy import routes_api as tenancy_api
 from app.tenancy import routes_html as tenancy_html
 from app.tenancy.service import TenantCache
+from app.tenancy.statements import TenantConnection
 from app.units import routes_api as units_api
 from app.units import routes_html as units_html
 
@@ -260,6 +261,7 @@ _DRIVER_DISCONNECTS = frozenset({"ConnectionDoesNotExistError", "InterfaceError"
 
 def install_learning_state(app: FastAPI, settings: Settings, engine: Any) -> None:
     """What the learning path's mechanisms keep per worker (docs/performance.md says what each buys)."""
+    TenantConnection.driver_statements = settings.driver_statements
     # Where each learner was last reading, written in batches (or at once, without the buffer).
     app.state.lesson_visits = LessonVisits() if settings.buffer_lesson_visits else None
     # The learning path on PostgreSQL: on the event loop through asyncpg (app/progress/runner.py).
@@ -297,13 +299,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
+        background_checkpoints=settings.sqlite_background_checkpoints,
     )
 
     visit_counter = VisitCounter()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        flushers = [
+        flushers: list[VisitFlusher | Checkpointer] = [
             VisitFlusher(
                 visit_counter, lambda: app.state.session_factory, interval=settings.visit_flush_seconds
             )
@@ -316,6 +319,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     interval=settings.lesson_visit_flush_seconds,
                 )
             )
+        if settings.is_sqlite and settings.sqlite_background_checkpoints:
+            flushers.append(Checkpointer(app.state.engine))
         for flusher in flushers:
             flusher.start()
         yield

@@ -82,8 +82,7 @@ class Progress:
 
     @classmethod
     def of(cls, row: Any, prefix: str = "") -> Progress:
-        mapping = row._mapping
-        return cls(**{name: mapping[prefix + name] for name in _PROGRESS_FIELDS})
+        return cls(**{name: getattr(row, prefix + name) for name in _PROGRESS_FIELDS})
 
     def counted(self) -> counters.EnrolmentState:
         """What this enrolment adds to the report counters."""
