@@ -268,7 +268,7 @@ def install_learning_state(app: FastAPI, settings: Settings, engine: Any) -> Non
     app.state.async_engine = (
         make_async_engine(
             settings.database_url,
-            # No thread per request here: at most the requests the concurrency limit lets in hold a connection.
+            # No thread per request: at most the requests the concurrency limit lets in hold a connection.
             pool_size=min(settings.max_concurrent_requests, settings.db_pool_size + settings.db_max_overflow),
             max_overflow=0,
             pool_timeout=settings.db_pool_timeout,
