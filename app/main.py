@@ -29,7 +29,7 @@ from app.certificates import routes_api as certificates_api
 from app.certificates import routes_html as certificates_html
 from app.cohorts import routes_api as cohorts_api
 from app.cohorts import routes_html as cohorts_html
-from app.core import i18n
+from app.core import driver, i18n
 from app.core.bench import BenchHelloMiddleware
 from app.core.bodylimit import KB, MB, BodyLimitMiddleware, upload_routes
 from app.core.cache import DEFAULT_MAX_ENTRIES, make_cache
@@ -69,7 +69,6 @@ from app.reports.visits import VisitCounter, VisitFlusher, VisitMiddleware
 from app.tenancy import routes_api as tenancy_api
 from app.tenancy import routes_html as tenancy_html
 from app.tenancy.service import TenantCache
-from app.tenancy.statements import TenantConnection
 from app.units import routes_api as units_api
 from app.units import routes_html as units_html
 
@@ -261,7 +260,7 @@ _DRIVER_DISCONNECTS = frozenset({"ConnectionDoesNotExistError", "InterfaceError"
 
 def install_learning_state(app: FastAPI, settings: Settings, engine: Any) -> None:
     """What the learning path's mechanisms keep per worker (docs/performance.md says what each buys)."""
-    TenantConnection.driver_statements = settings.driver_statements
+    driver.use_driver_statements(settings.driver_statements)
     # Where each learner was last reading, written in batches (or at once, without the buffer).
     app.state.lesson_visits = LessonVisits() if settings.buffer_lesson_visits else None
     # The learning path on PostgreSQL: on the event loop through asyncpg (app/progress/runner.py).

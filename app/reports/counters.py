@@ -44,6 +44,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
+from app.core import driver
 from app.core.i18n import VN_TZ
 from app.progress.models import Enrolment
 from app.reports.models import (
@@ -189,7 +190,11 @@ def _upsert_add(
     if not rows:
         return
     added = tuple(c for c in rows[0] if c not in keys and c not in keep)
-    conn.execute(_upsert_statement(conn.dialect.name, table, tuple(keys), added), rows)
+    stmt = _upsert_statement(conn.dialect.name, table, tuple(keys), added)
+    if driver.applies(conn):
+        driver.execute_many(conn, stmt, rows)
+    else:
+        conn.execute(stmt, rows)
 
 
 _UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...], str | None], Any] = {}
@@ -240,9 +245,13 @@ def apply(conn: Connection, delta: Delta) -> None:
     for (tenant_id, user_id), change in sorted(delta.learner.items()):
         if not change:
             continue
-        now = conn.execute(
-            learner_upsert, {"tenant_id": tenant_id, "user_id": user_id, "completed": change}
-        ).scalar_one()
+        params = {"tenant_id": tenant_id, "user_id": user_id, "completed": change}
+        if driver.applies(conn):
+            row = driver.first(conn, learner_upsert, params)
+            assert row is not None
+            now = row[0]
+        else:
+            now = conn.execute(learner_upsert, params).scalar_one()
         before = now - change
         if before <= 0 < now:
             tenant_learners[tenant_id] += 1

@@ -19,12 +19,11 @@ tenant for row-level security (`app/tenancy/rls.py`), the second net.
 
 from __future__ import annotations
 
-from collections import namedtuple
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect, Integer, Table, bindparam
+from sqlalchemy import Connection, Integer, Table, bindparam
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.dml import Delete, Insert, Update
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList, ColumnElement
@@ -38,6 +37,8 @@ from sqlalchemy.sql.selectable import (
     Subquery,
     TableClause,
 )
+
+from app.core import driver
 
 TENANT_PARAM = "tenant"
 # The one parameter the tenant filters of scoped statements compare with.
@@ -207,86 +208,33 @@ def scoped(stmt: Executable | Mapping[str, Executable]) -> Scoped:
     return Scoped(stmt)
 
 
-class _OnDriver:
-    """A `Scoped` statement compiled once for SQLite's driver: run on the DB-API cursor, its values converted
-    by the same type processors SQLAlchemy would apply (a mechanism: see `TenantConnection`)."""
-
-    def __init__(self, stmt: Executable, dialect: Dialect) -> None:
-        compiled = stmt.compile(dialect=dialect)  # type: ignore[attr-defined]
-        if not compiled.positional or compiled.positiontup is None:
-            raise TypeError("a positional paramstyle is expected")
-        self.sql = compiled.string
-        self.names = list(compiled.positiontup)
-        self.defaults = compiled.construct_params(_check=False)
-        binds = compiled._bind_processors
-        self.binds = [binds.get(name) for name in self.names]
-        columns = compiled._result_columns
-        self.row: Any = namedtuple("Row", [c.keyname for c in columns])  # type: ignore[misc]
-        self.results = [c.type._cached_result_processor(dialect, None) for c in columns]
-
-    def args(self, params: Mapping[str, Any]) -> list[Any]:
-        values = []
-        for name, bind in zip(self.names, self.binds, strict=True):
-            value = params[name] if name in params else self.defaults[name]
-            values.append(bind(value) if bind is not None and value is not None else value)
-        return values
-
-    def make(self, raw: Sequence[Any]) -> Any:
-        return self.row._make(p(v) if p is not None else v for p, v in zip(self.results, raw, strict=True))
-
-
 class TenantConnection:
     """Runs `Scoped` statements on a connection for one tenant, binding `:tenant` itself.
 
-    On SQLite the statements run on the driver's cursor, compiled once (`driver_statements`, on by default):
-    SQLAlchemy's execution costs several times what SQLite takes to run these statements. The rows have the
-    same names and values either way; `before_cursor_execute` listeners still see every statement.
+    On SQLite the statements run on the driver's cursor, compiled once (`app/core/driver.py`,
+    `DRIVER_STATEMENTS`): the rows have the same names and values either way.
     """
-
-    driver_statements = True  # app/main.py sets it from DRIVER_STATEMENTS (the benchmarks' ablation)
-    _compiled: ClassVar[dict[tuple[int, str], _OnDriver]] = {}
 
     def __init__(self, connection: Connection, tenant_id: int) -> None:
         self.connection = connection
         self.tenant_id = tenant_id
         self.dialect = connection.dialect.name
-        self._driver = self.driver_statements and self.dialect == "sqlite"
+        self._driver = driver.applies(connection)
 
     def _params(self, params: Mapping[str, Any]) -> dict[str, Any]:
         if TENANT_PARAM in params:
             raise ValueError(f"`{TENANT_PARAM}` is bound by TenantConnection itself")
         return {**params, TENANT_PARAM: self.tenant_id}
 
-    def _on_driver(self, stmt: Scoped, params: Mapping[str, Any]) -> tuple[_OnDriver, Any]:
-        key = (id(stmt), self.dialect)
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            compiled = self._compiled[key] = _OnDriver(
-                stmt.for_dialect(self.dialect), self.connection.dialect
-            )
-        args = compiled.args(self._params(params))
-        dbapi = self.connection.connection.dbapi_connection
-        assert dbapi is not None
-        cursor = dbapi.cursor()
-        self.connection.dispatch.before_cursor_execute(
-            self.connection, cursor, compiled.sql, args, None, False
-        )
-        cursor.execute(compiled.sql, args)
-        return compiled, cursor
-
     def rows(self, stmt: Scoped, **params: Any) -> Sequence[Any]:
         """The rows of a SELECT (or of a write with RETURNING)."""
         if self._driver:
-            compiled, cursor = self._on_driver(stmt, params)
-            return [compiled.make(raw) for raw in cursor.fetchall()]
+            return driver.rows(self.connection, stmt.for_dialect(self.dialect), self._params(params))
         return self.connection.execute(stmt.for_dialect(self.dialect), self._params(params)).all()
 
     def first(self, stmt: Scoped, **params: Any) -> Any | None:
         if self._driver:
-            compiled, cursor = self._on_driver(stmt, params)
-            raw = cursor.fetchone()
-            cursor.fetchall()  # finish the statement (a RETURNING write completes only when read to the end)
-            return None if raw is None else compiled.make(raw)
+            return driver.first(self.connection, stmt.for_dialect(self.dialect), self._params(params))
         return self.connection.execute(stmt.for_dialect(self.dialect), self._params(params)).first()
 
     def scalar(self, stmt: Scoped, **params: Any) -> Any:
@@ -296,13 +244,19 @@ class TenantConnection:
     def run(self, stmt: Scoped, **params: Any) -> int:
         """A write; how many rows it changed."""
         if self._driver:
-            _, cursor = self._on_driver(stmt, params)
+            _, cursor = driver.execute(self.connection, stmt.for_dialect(self.dialect), self._params(params))
             return int(cursor.rowcount)
         result = self.connection.execute(stmt.for_dialect(self.dialect), self._params(params))
         return int(result.rowcount)
 
     def run_many(self, stmt: Scoped, rows: Sequence[Mapping[str, Any]]) -> None:
-        if rows:
+        if not rows:
+            return
+        if self._driver:
+            driver.execute_many(
+                self.connection, stmt.for_dialect(self.dialect), [self._params(r) for r in rows]
+            )
+        else:
             self.connection.execute(stmt.for_dialect(self.dialect), [self._params(r) for r in rows])
 
 
