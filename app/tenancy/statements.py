@@ -211,7 +211,7 @@ def scoped(stmt: Executable | Mapping[str, Executable]) -> Scoped:
 class TenantConnection:
     """Runs `Scoped` statements on a connection for one tenant, binding `:tenant` itself.
 
-    On SQLite the statements run on the driver's cursor, compiled once (`app/core/driver.py`,
+    On SQLite and through asyncpg the statements run on the driver, compiled once (`app/core/driver.py`,
     `DRIVER_STATEMENTS`): the rows have the same names and values either way.
     """
 
@@ -244,8 +244,7 @@ class TenantConnection:
     def run(self, stmt: Scoped, **params: Any) -> int:
         """A write; how many rows it changed."""
         if self._driver:
-            _, cursor = driver.execute(self.connection, stmt.for_dialect(self.dialect), self._params(params))
-            return int(cursor.rowcount)
+            return driver.rowcount(self.connection, stmt.for_dialect(self.dialect), self._params(params))
         result = self.connection.execute(stmt.for_dialect(self.dialect), self._params(params))
         return int(result.rowcount)
 
