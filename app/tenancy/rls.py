@@ -73,4 +73,6 @@ def context_values(tenant_id: int | None, national_id: int | None, cross: bool) 
 def declare(connection: Connection, values: Mapping[str, Any]) -> None:
     """Declare the transaction's tenant (PostgreSQL only; a no-op elsewhere). Transaction-local."""
     if connection.dialect.name == "postgresql":
+        # Through SQLAlchemy even where the driver mechanism applies (app/core/driver.py): on asyncpg this
+        # first statement is what begins the adapted connection's transaction, which the driver's joins.
         connection.execute(_SET, dict(values))
