@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.expression import Executable
 from sqlalchemy.util.concurrency import await_
@@ -108,7 +109,32 @@ def _prepare(
     return found, args
 
 
+def _translated(connection: Connection, sql: str, args: Any, error: Exception) -> Exception:
+    """The driver's error as SQLAlchemy would have raised it (`IntegrityError`, `OperationalError`, …), so
+    callers and the app's handlers (503 when the database is away) treat both paths alike; a connection the
+    error says is gone is invalidated, as SQLAlchemy does."""
+    adapted = connection.connection.dbapi_connection
+    if _is_asyncpg(connection) and adapted is not None:
+        try:
+            adapted._handle_exception(error)  # type: ignore[attr-defined]  # raises asyncpg's error translated
+        except Exception as translated:
+            error = translated
+    dbapi = connection.dialect.loaded_dbapi
+    wrapped = DBAPIError.instance(sql, args, error, dbapi.Error)
+    if isinstance(error, dbapi.Error) and connection.dialect.is_disconnect(error, adapted, None):
+        wrapped.connection_invalidated = True
+        connection.invalidate(error)
+    return wrapped
+
+
 def _raw_rows(connection: Connection, found: Compiled, args: list[Any]) -> list[Any]:
+    try:
+        return _run_rows(connection, found, args)
+    except Exception as error:
+        raise _translated(connection, found.sql, args, error) from error
+
+
+def _run_rows(connection: Connection, found: Compiled, args: list[Any]) -> list[Any]:
     if _is_asyncpg(connection):
         conn = _asyncpg(connection)
         if found.results is None:  # asyncpg prepares (and caches) the statement: ask it for the column types
@@ -125,26 +151,32 @@ def _raw_rows(connection: Connection, found: Compiled, args: list[Any]) -> list[
 def rowcount(connection: Connection, stmt: Executable, params: Mapping[str, Any]) -> int:
     """Run a write; how many rows it changed."""
     found, args = _prepare(connection, stmt, params)
-    if _is_asyncpg(connection):
-        status = await_(_asyncpg(connection).execute(found.sql, *args))  # e.g. "UPDATE 1"
-        return int(status.rsplit(" ", 1)[-1])
-    dbapi = connection.connection.dbapi_connection
-    assert dbapi is not None
-    cursor = dbapi.cursor()
-    cursor.execute(found.sql, args)
-    return int(cursor.rowcount)
+    try:
+        if _is_asyncpg(connection):
+            status = await_(_asyncpg(connection).execute(found.sql, *args))  # e.g. "UPDATE 1"
+            return int(status.rsplit(" ", 1)[-1])
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None
+        cursor = dbapi.cursor()
+        cursor.execute(found.sql, args)
+        return int(cursor.rowcount)
+    except Exception as error:
+        raise _translated(connection, found.sql, args, error) from error
 
 
 def execute_many(connection: Connection, stmt: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
     found = compiled(stmt, connection.dialect, rows[0])
     batch = [found.args(row) for row in rows]
     connection.dispatch.before_cursor_execute(connection, None, found.sql, batch, None, True)
-    if _is_asyncpg(connection):
-        await_(_asyncpg(connection).executemany(found.sql, batch))
-        return
-    dbapi = connection.connection.dbapi_connection
-    assert dbapi is not None
-    dbapi.cursor().executemany(found.sql, batch)
+    try:
+        if _is_asyncpg(connection):
+            await_(_asyncpg(connection).executemany(found.sql, batch))
+            return
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None
+        dbapi.cursor().executemany(found.sql, batch)
+    except Exception as error:
+        raise _translated(connection, found.sql, batch, error) from error
 
 
 def first(connection: Connection, stmt: Executable, params: Mapping[str, Any]) -> Any | None:
