@@ -267,12 +267,14 @@ def test_public_question_has_exactly_the_safe_fields() -> None:
         "id": "q1",
         "kind": "single",
         "text": "Ứng dụng định danh điện tử quốc gia?",
+        "format": "markdown",
         "points": 1,
         "options": [
             {"id": "a", "text": "Zalo"},
             {"id": "b", "text": "VNeID"},
             {"id": "c", "text": "Facebook"},
         ],
+        "prompts": [],
     }
     assert public_question(SHORT)["options"] == []
     assert [o["text"] for o in public_question(TRUE_FALSE)["options"]] == ["Đúng", "Sai"]
