@@ -143,10 +143,16 @@ def block_text(value: str) -> str:
     return "\n".join(line.rstrip() for line in clean_text(value).split("\n")).strip()
 
 
-def true_false_options(answer: bool) -> tuple[Option, ...]:
+def true_false_options(
+    answer: bool, *, right_feedback: str = "", wrong_feedback: str = ""
+) -> tuple[Option, ...]:
+    """Đúng, Sai; each feedback goes with the option that earns it."""
+    true_feedback, false_feedback = (
+        (right_feedback, wrong_feedback) if answer else (wrong_feedback, right_feedback)
+    )
     return (
-        Option(TRUE_OPTION_ID, TRUE_TEXT, correct=answer),
-        Option(FALSE_OPTION_ID, FALSE_TEXT, correct=not answer),
+        Option(TRUE_OPTION_ID, TRUE_TEXT, correct=answer, feedback=true_feedback),
+        Option(FALSE_OPTION_ID, FALSE_TEXT, correct=not answer, feedback=false_feedback),
     )
 
 
@@ -383,12 +389,13 @@ _QUIZ_KEYS = {
     "show_review",
     "questions",
 }
-_ANSWER_KEYS = {"options", "answer", "answers", "pairs"}
+_ANSWER_KEYS = {"options", "answer", "answers", "pairs", "right_feedback", "wrong_feedback"}
 _QUESTION_KEYS = {"id", "kind", "text", "format", "explanation", "points"} | _ANSWER_KEYS
+_QUESTION_KEYS |= {"right_feedback", "wrong_feedback"}
 _KEYS_BY_KIND = {
     "single": {"options"},
     "multiple": {"options"},
-    "true_false": {"answer"},
+    "true_false": {"answer", "right_feedback", "wrong_feedback"},
     "short": {"answers"},
     "numerical": {"answers"},
     "matching": {"pairs"},
@@ -652,6 +659,7 @@ def weighted_options(
 
 
 def _true_false_answer(raw: _Mapping, where: dict[str, Any]) -> tuple[Option, ...]:
+    """`answer: true|false`, optional `right_feedback:` / `wrong_feedback:` (GIFT: `{T#wrong#right}`)."""
     answer = raw.get("answer")
     if not isinstance(answer, bool):
         raise Invalid(
@@ -661,7 +669,13 @@ def _true_false_answer(raw: _Mapping, where: dict[str, Any]) -> tuple[Option, ..
             ),
             **where,
         )
-    return true_false_options(answer)
+    feedback = {}
+    for key in ("right_feedback", "wrong_feedback"):
+        value = raw.get(key)
+        feedback[key] = "" if value is None else _text(value, line=_line(raw, key), key=key, block=True)
+    return true_false_options(
+        answer, right_feedback=feedback["right_feedback"], wrong_feedback=feedback["wrong_feedback"]
+    )
 
 
 def _answer_list(raw: _Mapping, key: str, where: dict[str, Any]) -> list[Any]:

@@ -321,13 +321,11 @@ def _choice_answers(body: str, fmt: TextFormat, start: int) -> _Parts:
 
 def _true_false_answers(head: str, tail: str, fmt: TextFormat) -> tuple[Option, ...]:
     """`{T#feedback if wrong#feedback if right}`: each feedback goes with the option that earns it."""
-    answer = _TRUE_FALSE[head.strip()]
     wrong, _, right = tail.partition("#")
-    wrong_feedback, right_feedback = _as(_piece(wrong, fmt), fmt), _as(_piece(right, fmt), fmt)
-    true_option, false_option = true_false_options(answer)
-    return (
-        replace(true_option, feedback=right_feedback if answer else wrong_feedback),
-        replace(false_option, feedback=wrong_feedback if answer else right_feedback),
+    return true_false_options(
+        _TRUE_FALSE[head.strip()],
+        right_feedback=_as(_piece(right, fmt), fmt),
+        wrong_feedback=_as(_piece(wrong, fmt), fmt),
     )
 
 

@@ -159,8 +159,11 @@ def _question_yaml_data(q: Question) -> dict[str, Any]:
     if q.kind in ("single", "multiple"):
         item["options"] = [_option_yaml_data(o) for o in q.options]
     elif q.kind == "true_false":
-        item["answer"] = "true" in q.correct_option_ids
-        # True/false feedback (from GIFT) has no place in the file form: a file question has one explanation.
+        right = "true" in q.correct_option_ids
+        item["answer"] = right
+        for option in q.options:
+            if option.feedback:
+                item["right_feedback" if option.correct else "wrong_feedback"] = option.feedback
     elif q.kind == "short":
         item["answers"] = [
             a.text
