@@ -121,6 +121,8 @@ def printable(value: str) -> str:
 
 def fold(value: str) -> str:
     """Lower-case ASCII fold for search and usernames: diacritics dropped, `đ` → `d`."""
+    if value.isascii():  # codes, numbers, names typed without accents: nothing to decompose
+        return _SPACES.sub(" ", value.lower()).strip()
     value = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
     value = "".join(ch for ch in value if not unicodedata.combining(ch))
     return _SPACES.sub(" ", value.lower()).strip()
