@@ -105,7 +105,13 @@ def register_2025_03(source: Path, out: Path) -> int:
             writer.writerow([district["level2_id"], clean(district["name"]), district["type"], "", slug])
             count += 1
             for commune in district["level3s"]:
-                row = [commune["level3_id"], clean(commune["name"]), commune["type"], district["level2_id"], slug]
+                row = [
+                    commune["level3_id"],
+                    clean(commune["name"]),
+                    commune["type"],
+                    district["level2_id"],
+                    slug,
+                ]
                 writer.writerow(row)
                 count += 1
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -115,7 +121,9 @@ def register_2025_03(source: Path, out: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("communes-2025", help="the 3,321 communes since 1 July 2025")
     p.add_argument("source", type=Path, help="the dvhcvn/20250701 folder (1027_CTK-CSCL.md)")
