@@ -346,3 +346,27 @@ def test_load_quiz_file_reads_yaml_and_a_gift_bank_beside_it(tmp_path: Path) -> 
     with pytest.raises(Invalid) as exc:
         load_quiz_file(tmp_path / "bad.yaml")
     assert message(exc) == "The file bad.yaml is not UTF-8 text."
+
+
+def test_the_partial_credit_example_in_the_course_format_docs_parses_and_grades_as_documented() -> None:
+    from app.quizzes.grading import fraction
+
+    readme = (ROOT / "docs" / "courses.md").read_text(encoding="utf-8")
+    section = readme.split("### Partial credit", 1)[1]
+    example = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert example is not None
+    quiz = parse_quiz_yaml('title: "Ví dụ"\nquestions:\n' + example.group(1))
+    q = {q.id: q for q in quiz.questions}
+    assert [x.kind for x in quiz.questions] == [
+        "single", "multiple", "true_false", "short", "numerical", "numerical", "matching",
+    ]  # fmt: skip
+    assert (
+        q["q04"].format == "html" and fraction(q["q04"], ["b"]) == 0.5 and fraction(q["q04"], ["c"]) == -0.25
+    )
+    assert fraction(q["q05"], ["a", "b", "c"]) == 0 and fraction(q["q05"], ["a"]) == 0.5
+    assert [o.feedback for o in q["q06"].options] == ["Công an không bao giờ làm vậy.", "Chính xác."]
+    assert fraction(q["q07"], "ha noi") == 0.5 and fraction(q["q07"], "Hà Nội") == 1
+    assert fraction(q["q08"], "1946") == 0.5 and fraction(q["q09"], "4,5") == 1
+    assert [a.text for a in q["q09"].answers] == ["3"]
+    assert [o.text for o in q["q10"].options] == ["Hạ Long", "Vinh", "Huế"]
+    assert fraction(q["q10"], {"1": "a", "2": "c"}) == 0.5
