@@ -3,10 +3,11 @@
 
     .venv/bin/python bench/units_import.py [--db sqlite|postgresql] [--repeat 3]
 
-Each run is a fresh subprocess on a fresh database (SQLite in a temporary folder; PostgreSQL database
-`onetouch_realdata_bench`, created and dropped here). Printed: the preview (dry run), the import that creates
-every unit, the same file again (nothing to change), the official 2025 communes of one province
-(`load-official`), and the tree page's size and time with every unit in one portal.
+Each run is a fresh subprocess on a fresh database (bench/harness.py: SQLite in a temporary folder, or a
+PostgreSQL database created and dropped around it: `BENCH_PG_DB`, here `onetouch_realdata_bench` by default).
+Printed: the preview (dry run), the import that creates every unit, the same file again (nothing to change),
+the official 2025 communes of one province (`load-official`), and the tree page's size and time with every
+unit in one portal.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ if sys.path and sys.path[0] and __file__.startswith(sys.path[0].rstrip("/") + "/
 import argparse
 import gzip
 import json
+import os
 import re
 import subprocess
 import tempfile
@@ -29,10 +31,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT / "bench"))
+os.environ.setdefault("BENCH_PG_DB", "onetouch_realdata_bench")
+
+from harness import database  # noqa: E402
 
 REGISTER = ROOT / "tests" / "fixtures" / "units" / "register_2025-03-01.csv.gz"
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PG_DB = "onetouch_realdata_bench"
 PASSWORD = "Bench-units-2026"
 
 
@@ -109,31 +113,11 @@ def tree_page(url: str) -> dict[str, float]:
     return {"tree_s": min(times), "tree_kb": len(body) / 1024, "tree_gzip_kb": gzipped / 1024}
 
 
-def pg_reset(create: bool) -> None:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)"))
-        if create:
-            conn.execute(text(f"CREATE DATABASE {PG_DB}"))
-    admin.dispose()
-
-
 def run_once(db: str) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        if db == "sqlite":
-            url = f"sqlite:///{tmp}/bench.db"
-        else:
-            pg_reset(create=True)
-            url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DB}"
-        try:
-            out = subprocess.run(
-                [sys.executable, __file__, "--worker", url], check=True, capture_output=True, text=True
-            ).stdout
-        finally:
-            if db == "postgresql":
-                pg_reset(create=False)
+    with tempfile.TemporaryDirectory() as tmp, database(db, Path(tmp)) as url:
+        out = subprocess.run(
+            [sys.executable, __file__, "--worker", url], check=True, capture_output=True, text=True
+        ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 

@@ -28,6 +28,8 @@ _USERNAME_OK = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 def nfc(value: str) -> str:
     """One line of text by the policy: NFC, invisible characters removed, runs of white space (line breaks
     and tabs included) collapsed to one space, trimmed."""
+    if value.isascii() and value.isprintable():  # codes, numbers: no control character, nothing to compose
+        return " ".join(value.split()) if "  " in value else value.strip()
     value = _SPACES.sub(" ", unicodedata.normalize("NFC", value))
     return _SPACES.sub(" ", _INVISIBLE.sub("", value)).strip()
 

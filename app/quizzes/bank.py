@@ -244,15 +244,19 @@ def _check_matching(q: Question, where: dict[str, Any]) -> None:
     _check_option_list(q, where)
     ids = {o.id for o in q.options}
     if len(q.answers) < MIN_PROMPTS or any(not a.text or a.option not in ids for a in q.answers):
-        raise Invalid(
-            N_(
-                "Question {question} (line {line}): a matching question needs at least {min} prompts, each"
-                " with its answer."
-            ),
-            code="quiz_matching",
-            min=MIN_PROMPTS,
-            **where,
-        )
+        raise _too_few_prompts(where)
+
+
+def _too_few_prompts(where: dict[str, Any]) -> Invalid:
+    return Invalid(
+        N_(
+            "Question {question} (line {line}): a matching question needs at least {min} prompts, each"
+            " with its answer."
+        ),
+        code="quiz_matching",
+        min=MIN_PROMPTS,
+        **where,
+    )
 
 
 def _check_option_list(q: Question, where: dict[str, Any]) -> None:
@@ -776,15 +780,7 @@ def _matching_pairs(raw: _Mapping, where: dict[str, Any]) -> tuple[tuple[Option,
     """`pairs:` of a matching question: `{prompt:, answer:}`; `{answer:}` alone adds a wrong choice."""
     raw_pairs = raw.get("pairs")
     if not isinstance(raw_pairs, list) or not raw_pairs:
-        raise Invalid(
-            N_(
-                "Question {question} (line {line}): a matching question needs at least {min} prompts, each"
-                " with its answer."
-            ),
-            code="quiz_matching",
-            min=MIN_PROMPTS,
-            **where,
-        )
+        raise _too_few_prompts(where)
     pairs = []
     for item in raw_pairs:
         if not isinstance(item, _Mapping):

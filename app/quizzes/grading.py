@@ -248,7 +248,8 @@ _MAX_OPTION_ID = 64
 # Attempts store the questions they drew (with the right answers) as JSON: grading uses that snapshot.
 
 
-def _option_json(o: Option) -> dict[str, Any]:
+def option_data(o: Option) -> dict[str, Any]:
+    """An option with what tells it right or wrong (server side, or a review after submission)."""
     data: dict[str, Any] = {"id": o.id, "text": o.text, "correct": o.correct}
     if o.weight is not None:
         data["weight"] = o.weight
@@ -259,8 +260,11 @@ def _option_json(o: Option) -> dict[str, Any]:
 
 def _answer_json(a: Answer) -> str | dict[str, Any]:
     """A plain accepted answer stays a string (as attempts stored before weights existed)."""
-    if a == Answer(a.text):
-        return a.text
+    return a.text if a == Answer(a.text) else answer_data(a)
+
+
+def answer_data(a: Answer) -> dict[str, Any]:
+    """An answer the server compares with (server side, or a review after submission)."""
     data: dict[str, Any] = {"text": a.text, "weight": a.weight}
     if a.feedback:
         data["feedback"] = a.feedback
@@ -276,7 +280,7 @@ def question_to_json(q: Question) -> dict[str, Any]:
         "id": q.id,
         "kind": q.kind,
         "text": q.text,
-        "options": [_option_json(o) for o in q.options],
+        "options": [option_data(o) for o in q.options],
         "answers": [_answer_json(a) for a in q.answers],
         "explanation": q.explanation,
         "points": q.points,

@@ -11,8 +11,7 @@ from app.catalog import service as catalog_service
 from app.core.deps import AppSettings, DbSession
 from app.core.errors import N_, Forbidden
 from app.quizzes import handlers, service
-from app.quizzes.bank import Answer, Option
-from app.quizzes.grading import public_question
+from app.quizzes.grading import answer_data, option_data, public_question
 from app.quizzes.models import QuizAttempt
 from app.quizzes.schemas import (
     AnswersBody,
@@ -47,23 +46,6 @@ def attempt_read(attempt: QuizAttempt) -> AttemptRead:
         percent=attempt.percent,
         passed=attempt.passed,
     )
-
-
-def review_option(o: Option) -> dict[str, object]:
-    data: dict[str, object] = {"id": o.id, "text": o.text, "correct": o.correct}
-    if o.weight is not None:
-        data["weight"] = o.weight
-    if o.feedback:
-        data["feedback"] = o.feedback
-    return data
-
-
-def review_answer(a: Answer) -> dict[str, object]:
-    data: dict[str, object] = {"text": a.text, "weight": a.weight}
-    for key in ("feedback", "tolerance", "option"):
-        if getattr(a, key):
-            data[key] = getattr(a, key)
-    return data
 
 
 @router.get("/quizzes/{quiz_id}", response_model=QuizRead, name="api:quiz")
@@ -141,9 +123,9 @@ def get_review(attempt_id: int, session: DbSession, user: ApiUser, settings: App
                 kind=item.question.kind,
                 text=item.question.text,
                 format=item.question.format,
-                options=[review_option(o) for o in item.question.options],
+                options=[option_data(o) for o in item.question.options],
                 accepted_answers=list(item.question.accepted),
-                answers=[review_answer(a) for a in item.question.answers],
+                answers=[answer_data(a) for a in item.question.answers],
                 explanation=item.question.explanation,
                 answer=item.answer,
                 correct=item.correct,

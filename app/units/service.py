@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table as SqlTable
 from sqlalchemy import bindparam, func, insert, or_, select, update
@@ -490,54 +490,58 @@ def _apply_units(session: Session, valid: list[_UnitRow], existing: dict[str, _E
     conn = session.connection()
     t = _UNIT
     now = utcnow()
-    created = [
-        {
-            "tenant_id": tenant_id,  # Core insert: no ORM stamping, so the tenant is named here
-            "code": r.code,
-            "name": r.name,
-            "name_folded": fold(r.name),
-            "kind": r.kind,
-            "parent_id": None,
-            "path": "/",
-            "depth": 0,
-            "created_at": now,
-        }
-        for r in valid
-        if r.key not in existing
-    ]
-    if created:
-        conn.execute(insert(t), created)
+    new_rows = [r for r in valid if r.key not in existing]
+    units = dict(existing)
+    if new_rows:
+        created = [
+            {
+                "tenant_id": tenant_id,  # Core insert: no ORM stamping, so the tenant is named here
+                "code": r.code,
+                "name": r.name,
+                "name_folded": fold(r.name),
+                "kind": r.kind,
+                "parent_id": None,
+                "path": "/",
+                "depth": 0,
+                "created_at": now,
+            }
+            for r in new_rows
+        ]
+        # The new ids come back in the rows' order (insertmanyvalues): nothing needs reading back.
+        new_ids = conn.execute(insert(t).returning(t.c.id, sort_by_parameter_order=True), created).scalars()
+        for r, unit_id in zip(new_rows, new_ids, strict=True):
+            units[r.key] = _Existing(unit_id, r.code, r.name, r.kind, None, "/", 0)
     renamed = [
-        {"b_id": existing[r.key].id, "b_name": r.name, "b_folded": fold(r.name), "b_kind": r.kind}
+        {"b_id": existing[r.key].id, "b_name": r.name, "b_name_folded": fold(r.name), "b_kind": r.kind}
         for r in valid
         if r.key in existing and (existing[r.key].name != r.name or existing[r.key].kind != r.kind)
     ]
-    if renamed:
-        conn.execute(
-            update(t)
-            .where(t.c.tenant_id == tenant_id, t.c.id == bindparam("b_id"))
-            .values(name=bindparam("b_name"), name_folded=bindparam("b_folded"), kind=bindparam("b_kind")),
-            renamed,
-        )
-    units = _existing_units(session) if created else existing
+    _update_many(session, renamed, tenant_id)
     parent_of = {u.id: u.parent_id for u in units.values()}
     for r in valid:
         parent = units.get(r.parent_key) if r.parent_key else None
         parent_of[units[r.key].id] = parent.id if parent else None
     paths = tree_paths(parent_of)
     moved = [
-        {"b_id": u.id, "b_parent": parent_of[u.id], "b_path": paths[u.id][0], "b_depth": paths[u.id][1]}
+        {"b_id": u.id, "b_parent_id": parent_of[u.id], "b_path": paths[u.id][0], "b_depth": paths[u.id][1]}
         for u in units.values()
         if (u.parent_id, u.path, u.depth) != (parent_of[u.id], *paths[u.id])
     ]
-    if moved:
-        conn.execute(
-            update(t)
-            .where(t.c.tenant_id == tenant_id, t.c.id == bindparam("b_id"))
-            .values(parent_id=bindparam("b_parent"), path=bindparam("b_path"), depth=bindparam("b_depth")),
-            moved,
-        )
+    _update_many(session, moved, tenant_id)
     session.expire_all()  # units the session may hold were written around it
+
+
+def _update_many(session: Session, rows: list[dict[str, Any]], tenant_id: int | None) -> None:
+    """One executemany UPDATE of the portal's units: each row's `b_id` and `b_<column>` values."""
+    if not rows:
+        return
+    columns = [key[2:] for key in rows[0] if key != "b_id"]
+    stmt = (
+        update(_UNIT)
+        .where(_UNIT.c.tenant_id == tenant_id, _UNIT.c.id == bindparam("b_id"))
+        .values({column: bindparam(f"b_{column}") for column in columns})
+    )
+    session.connection().execute(stmt, rows)
 
 
 def tree_paths(parent_of: dict[int, int | None]) -> dict[int, tuple[str, int]]:
