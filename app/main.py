@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from cachetools import TTLCache
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -28,11 +29,11 @@ from app.certificates import routes_api as certificates_api
 from app.certificates import routes_html as certificates_html
 from app.cohorts import routes_api as cohorts_api
 from app.cohorts import routes_html as cohorts_html
-from app.core import i18n
+from app.core import driver, i18n
 from app.core.bench import BenchHelloMiddleware
 from app.core.bodylimit import KB, MB, BodyLimitMiddleware, upload_routes
-from app.core.cache import make_cache
-from app.core.db import make_async_engine, make_engine, make_session_factory
+from app.core.cache import DEFAULT_MAX_ENTRIES, make_cache
+from app.core.db import Checkpointer, make_async_engine, make_engine, make_session_factory
 from app.core.deps import ids_in_range
 from app.core.errors import N_, DomainError, PasswordChangeRequired
 from app.core.headers import SecurityHeadersMiddleware, security_headers
@@ -58,6 +59,7 @@ from app.imports.jobs import thread_runner
 from app.progress import routes_api as progress_api
 from app.progress import routes_html as progress_html
 from app.progress.presenters import page_cache
+from app.progress.runner import LoopConnections
 from app.progress.visits import LessonVisits
 from app.quizzes import routes_api as quizzes_api
 from app.quizzes import routes_html as quizzes_html
@@ -256,6 +258,39 @@ def database_unreachable(exc: BaseException) -> bool:
 _DRIVER_DISCONNECTS = frozenset({"ConnectionDoesNotExistError", "InterfaceError", "ConnectionFailureError"})
 
 
+def install_learning_state(app: FastAPI, settings: Settings, engine: Any) -> None:
+    """What the learning path's mechanisms keep per worker (docs/performance.md says what each buys)."""
+    driver.use_driver_statements(settings.driver_statements)
+    # Where each learner was last reading, written in batches (or at once, without the buffer).
+    app.state.lesson_visits = LessonVisits() if settings.buffer_lesson_visits else None
+    # The learning path on PostgreSQL: on the event loop through asyncpg (app/progress/runner.py).
+    app.state.async_engine = (
+        make_async_engine(
+            settings.database_url,
+            # No thread per request: at most the requests the concurrency limit lets in hold a connection.
+            pool_size=min(settings.max_concurrent_requests, settings.db_pool_size + settings.db_max_overflow),
+            max_overflow=0,
+            pool_timeout=settings.db_pool_timeout,
+            prepared_statements=settings.db_prepared_statements,
+        )
+        if settings.db_async and not settings.is_sqlite
+        else None
+    )
+    app.state.page_cache = page_cache(settings.page_cache_mb * 2**20)
+    # Content objects (lessons, course plans) parsed from the content cache, per version: not re-parsed per
+    # request; bounded, and no older than the content cache's own entries.
+    app.state.content_objects = TTLCache(maxsize=DEFAULT_MAX_ENTRIES, ttl=settings.content_cache_seconds)
+    # SQLite: the learning path's connections on the event loop (app/progress/runner.py).
+    app.state.loop_connections = LoopConnections(engine) if settings.is_sqlite else None
+
+
+async def close_learning_state(app: FastAPI) -> None:
+    if app.state.async_engine is not None:
+        await app.state.async_engine.dispose()
+    if app.state.loop_connections is not None:
+        app.state.loop_connections.close()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging()
@@ -264,13 +299,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
+        background_checkpoints=settings.sqlite_background_checkpoints,
     )
 
     visit_counter = VisitCounter()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        flushers = [
+        flushers: list[VisitFlusher | Checkpointer] = [
             VisitFlusher(
                 visit_counter, lambda: app.state.session_factory, interval=settings.visit_flush_seconds
             )
@@ -283,14 +319,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     interval=settings.lesson_visit_flush_seconds,
                 )
             )
+        if settings.is_sqlite and settings.sqlite_background_checkpoints:
+            flushers.append(Checkpointer(app.state.engine))
         for flusher in flushers:
             flusher.start()
         yield
         for flusher in reversed(flushers):
             flusher.stop()  # the last views reach the database before the engine closes
         app.state.engine.dispose()
-        if app.state.async_engine is not None:
-            await app.state.async_engine.dispose()
+        await close_learning_state(app)
 
     app = FastAPI(
         title="OneTouch API",
@@ -307,21 +344,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.failure_counter = make_failure_counter(settings.redis_url)
     app.state.tenant_cache = TenantCache(ttl=settings.tenant_cache_seconds)
     app.state.visit_counter = visit_counter
-    # Where each learner was last reading, written in batches (or at once, without the buffer).
-    app.state.lesson_visits = LessonVisits() if settings.buffer_lesson_visits else None
-    # The learning path on PostgreSQL: on the event loop through asyncpg (app/progress/runner.py).
-    app.state.async_engine = (
-        make_async_engine(
-            settings.database_url,
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-            pool_timeout=settings.db_pool_timeout,
-            prepared_statements=settings.db_prepared_statements,
-        )
-        if settings.db_async and not settings.is_sqlite
-        else None
-    )
-    app.state.page_cache = page_cache(settings.page_cache_mb * 2**20)
+    install_learning_state(app, settings, engine)
     # Shared content (lessons, outlines, catalog): Redis when configured, so every worker sees each edit.
     app.state.cache = make_cache(settings.redis_url)
     app.state.job_runner = thread_runner  # background imports; tests swap in an inline runner

@@ -251,7 +251,16 @@ def check_quiz_rows(url: str, ds: dataset.Dataset, warm: dict[str, float], run: 
 
 
 # The learning path's mechanisms (docs/performance.md): each can be switched off to measure what it buys.
-MECHANISMS = ("FAST_DISPATCH", "ASSEMBLE_PAGES", "BUFFER_LESSON_VISITS", "DB_ASYNC")
+MECHANISMS = (
+    "FAST_DISPATCH",
+    "ASSEMBLE_PAGES",
+    "BUFFER_LESSON_VISITS",
+    "DRIVER_STATEMENTS",
+    "SQLITE_BACKGROUND_CHECKPOINTS",
+    "DB_ASYNC",
+)
+SQLITE_ONLY = ("DRIVER_STATEMENTS", "SQLITE_BACKGROUND_CHECKPOINTS")
+POSTGRES_ONLY = ("DB_ASYNC",)
 ABLATION_ENDPOINTS = ("lesson page", "lesson api", "lesson complete", "quiz submit")
 
 
@@ -260,7 +269,8 @@ def configurations(db: str, ablation: bool) -> list[tuple[str, dict[str, str]]]:
     alone, and none (DB_ASYNC only means something on PostgreSQL)."""
     if not ablation:
         return [("as configured", {})]
-    names = [m for m in MECHANISMS if db == "postgres" or m != "DB_ASYNC"]
+    excluded = SQLITE_ONLY if db == "postgres" else POSTGRES_ONLY
+    names = [m for m in MECHANISMS if m not in excluded]
     every = {m: "true" for m in names}
     return [
         ("all", every),

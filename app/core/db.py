@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import sqlite3
 import threading
 import uuid
@@ -65,8 +66,14 @@ def make_engine(
     max_overflow: int = 20,
     pool_timeout: float = 10.0,
     echo: bool = False,
+    background_checkpoints: bool = False,
 ) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and SQLAlchemy-managed BEGIN (so savepoints work).
+
+    `background_checkpoints` (SQLite, the server's engine): commits do not copy the write-ahead log back
+    into the database themselves (SQLite's auto-checkpoint ran inside whichever commit crossed 1,000 pages,
+    with the write lock held: a quiz submission's large row made that often); `Checkpointer` does it in a
+    thread.
 
     PostgreSQL: `pool_pre_ping` tests a pooled connection at checkout, so after a server restart the first
     request gets a fresh connection instead of an error; `connect_timeout` and `pool_timeout` bound how long
@@ -84,7 +91,7 @@ def make_engine(
             pool_timeout=pool_timeout,
             connect_args={"check_same_thread": False, "timeout": 30},
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, background_checkpoints=background_checkpoints)
     else:
         engine = create_engine(
             url,
@@ -146,7 +153,7 @@ def make_async_engine(
     )
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, background_checkpoints: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy emit BEGIN itself: pysqlite's own transaction handling breaks SAVEPOINT.
@@ -156,6 +163,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if background_checkpoints:
+            cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.close()
 
     # Writers of this process queue on a Python lock before BEGIN IMMEDIATE: released, it wakes the next
@@ -168,6 +177,8 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking on upgrade.
         options = conn.get_execution_options()
+        if options.get("sqlite_no_begin", False):
+            return  # a connection that only reads, one statement at a time: SQLite's autocommit suffices
         if not options.get("sqlite_immediate", False):
             conn.exec_driver_sql("BEGIN")
             return
@@ -201,6 +212,37 @@ def _configure_sqlite(engine: Engine) -> None:
         lock = record.info.pop(_WRITER_LOCK, None) if record is not None else None
         if lock is not None:
             lock.release()
+
+
+class Checkpointer:
+    """Copies SQLite's write-ahead log back into the database every `interval` seconds, in a daemon thread
+    (PASSIVE: it never blocks a reader or a writer), for an engine made with `background_checkpoints`."""
+
+    def __init__(self, engine: Engine, interval: float = 1.0) -> None:
+        self.engine = engine
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def checkpoint(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception:  # the next round tries again; SQLite checkpoints at the last close anyway
+            logging.getLogger("onetouch.db").warning("WAL checkpoint failed", exc_info=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.checkpoint()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=self.interval + 5)
+        self.checkpoint()
 
 
 class Busy(Exception):

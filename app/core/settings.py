@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     db_async: bool = True
     # prepared statements on PostgreSQL: turn off behind PgBouncer older than 1.21 in transaction mode.
     db_prepared_statements: bool = True
+    # SQLite: the learning path's fixed statements on the driver's cursor, compiled once;
+    driver_statements: bool = True
+    # SQLite: the write-ahead log copied back in a background thread, not inside a request's commit.
+    sqlite_background_checkpoints: bool = True
 
     log_requests: bool = True
     # The OpenAPI page at /docs (Swagger UI, served from /static); /openapi.json is always there.

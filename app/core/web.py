@@ -175,7 +175,12 @@ def csrf_binding(request: Request) -> str:
 
 
 def csrf_token(request: Request) -> str:
-    return csrf_token_for(request.app.state.settings.secret_key, csrf_binding(request))
+    binding = csrf_binding(request)
+    cached: tuple[str, str] | None = getattr(request.state, "csrf_token_of", None)  # an HMAC: once a request
+    if cached is None or cached[0] != binding:
+        cached = (binding, csrf_token_for(request.app.state.settings.secret_key, binding))
+        request.state.csrf_token_of = cached
+    return cached[1]
 
 
 def page_context(request: Request, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:

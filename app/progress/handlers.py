@@ -53,7 +53,7 @@ async def _page_view(request: Request, fn: Any, lesson_id: int) -> LessonView:
 async def lesson_api(request: Request, lesson_id: int) -> Response:
     """`GET /api/v1/lessons/{id}`: the lesson with its sanitised HTML, for enrolled learners and staff."""
     view = await _run(request, bearer_token(request), learning.open_lesson, lesson_id)
-    return JSONResponse(presenters.lesson_read(view).model_dump(mode="json"))
+    return presenters.lesson_api_response(request, view)
 
 
 async def complete_api(request: Request, lesson_id: int) -> Response:

@@ -16,7 +16,7 @@ report counters get exactly the difference it made (`app/reports/counters.py`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -82,8 +82,7 @@ class Progress:
 
     @classmethod
     def of(cls, row: Any, prefix: str = "") -> Progress:
-        mapping = row._mapping
-        return cls(**{name: mapping[prefix + name] for name in _PROGRESS_FIELDS})
+        return cls(**{name: getattr(row, prefix + name) for name in _PROGRESS_FIELDS})
 
     def counted(self) -> counters.EnrolmentState:
         """What this enrolment adds to the report counters."""
@@ -185,6 +184,8 @@ class Store(Protocol):
     cache: Cache | None
     content_version: Any  # the cache's content version for this request (None: do not cache)
     content_ttl: float
+    # Objects made from cached content, per versioned key (a bounded cache of the worker's), or None.
+    parsed: MutableMapping[str, Any] | None
 
     def reading(self) -> AbstractContextManager[TenantConnection]:
         """A transaction that only reads."""
@@ -207,10 +208,10 @@ def lesson(store: Store, lesson_id: int) -> LessonSnapshot:
             found = catalog_service.load_lesson_snapshot(session, lesson_id)
             return found.dump() if found is not None else None
 
-    data = _cached_or_missing(store, catalog_service.lesson_key(lesson_id), load)
-    if data is None or data["tenant_id"] not in store.readable:
+    found = _content(store, catalog_service.lesson_key(lesson_id), load, LessonSnapshot.load)
+    if found is None or found.tenant_id not in store.readable:
         raise NotFound(N_("Lesson not found."), code="lesson_not_found")
-    return LessonSnapshot.load(data)
+    return found  # type: ignore[no-any-return]
 
 
 def course_plan(store: Store, course_id: int) -> CoursePlan:
@@ -229,26 +230,38 @@ def course_plan(store: Store, course_id: int) -> CoursePlan:
             ]
         return CoursePlan.of(outline, quizzes).dump()
 
-    data = _cached_or_missing(store, plan_key(course_id), load)
-    if data is None or data["outline"]["tenant_id"] not in store.readable:
+    found = _content(store, plan_key(course_id), load, CoursePlan.load)
+    if found is None or found.outline.tenant_id not in store.readable:
         raise NotFound(N_("Course not found."), code="course_not_found")
-    return CoursePlan.load(data)
+    return found  # type: ignore[no-any-return]
 
 
 def plan_key(course_id: int) -> str:
     return f"plan:{course_id}"
 
 
-def _cached_or_missing(store: Store, key: str, load: Callable[[], dict[str, Any] | None]) -> Any:
-    """The content cache's value for `key` at this request's content version, loaded when missing."""
-    cache, version = store.cache, store.content_version
+def _content(
+    store: Store, key: str, load: Callable[[], dict[str, Any] | None], parse: Callable[[dict[str, Any]], Any]
+) -> Any:
+    """The content at `key` for this request's content version: the parsed object this worker made from it
+    (`store.parsed`), else the cache's value, else loaded from the database (and cached)."""
+    cache, version, parsed = store.cache, store.content_version, store.parsed
     full = None if cache is None or version is None else versioned_key(CONTENT, version, key)
+    if full is not None and parsed is not None:
+        found = parsed.get(full)
+        if found is not None:
+            return found
     value = cache.get(full) if cache is not None and full is not None else None
     if value is None:
         value = load()
-        if value is not None and cache is not None and full is not None:
+        if value is None:
+            return None
+        if cache is not None and full is not None:
             cache.set(full, value, store.content_ttl)
-    return value
+    found = parse(value)
+    if full is not None and parsed is not None:
+        parsed[full] = found
+    return found
 
 
 # --- Statements -------------------------------------------------------------------------------------------

@@ -18,11 +18,12 @@ from typing import Any
 
 from cachetools import LRUCache
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.catalog.constants import LESSON_KIND_LABELS
 from app.catalog.schemas import LessonRead
 from app.catalog.service import LessonSnapshot
+from app.core.i18n import format_date
 from app.core.web import csrf_token, finish_browser_response, render, render_fragment, request_language
 from app.progress.learning import LessonView, Progress
 from app.progress.models import Enrolment
@@ -69,6 +70,20 @@ def lesson_read(view: LessonView) -> LessonRead:
     )
 
 
+def lesson_api_response(request: Request, view: LessonView) -> Response:
+    """The lesson API's answer. It is the same for every reader of the lesson (no progress in it), so its
+    JSON is kept with the assembled pages, per lesson and content version."""
+    if view.content_version is None or not request.app.state.settings.assemble_pages:
+        return JSONResponse(lesson_read(view).model_dump(mode="json"))
+    cache: LRUCache[Any, Any] = request.app.state.page_cache
+    key = ("api", view.lesson.id, view.content_version)
+    body = cache.get(key)
+    if body is None:
+        body = JSONResponse(lesson_read(view).model_dump(mode="json")).body
+        cache[key] = body
+    return Response(body, media_type="application/json")
+
+
 def progress_item(enrolment: Enrolment | Progress, course_slug: str) -> ProgressItem:
     """A progress item of the API (SPEC §9)."""
     return ProgressItem(
@@ -87,9 +102,13 @@ def progress_box(request: Request, view: LessonView) -> HTMLResponse:
     return render(request, "progress/_progress.html", lesson_context(view))
 
 
-def page_cache(max_bytes: int) -> LRUCache[Any, tuple[str, str]]:
+def page_cache(max_bytes: int) -> LRUCache[Any, Any]:
     """The assembled pages' cache: bounded by the bytes it holds, least recently used out first."""
-    return LRUCache(maxsize=max_bytes, getsizeof=lambda parts: len(parts[0]) + len(parts[1]))
+    return LRUCache(maxsize=max_bytes, getsizeof=_size)
+
+
+def _size(value: tuple[str, str] | bytes | str) -> int:
+    return len(value) if isinstance(value, bytes | str) else len(value[0]) + len(value[1])
 
 
 def lesson_page(request: Request, view: LessonView) -> HTMLResponse:
@@ -114,7 +133,32 @@ def lesson_page(request: Request, view: LessonView) -> HTMLResponse:
         parts = (before, after)
         cache[key] = parts
     token = csrf_token(request)
-    box = render_fragment(request, "progress/_progress.html", lesson_context(view))
+    box = _box(request, view, cache, key).replace(_CSRF_MARK, token)
     response = HTMLResponse(parts[0].replace(_CSRF_MARK, token) + box + parts[1].replace(_CSRF_MARK, token))
     finish_browser_response(request, response)
     return response
+
+
+def _box(request: Request, view: LessonView, cache: LRUCache[Any, Any], page_key: tuple[Any, ...]) -> str:
+    """The progress box with a mark for the CSRF token: rendered once per distinct state of the box (the
+    figures, whether this lesson is done, the completion date in the reader's language)."""
+    e = view.enrolment
+    figures = None
+    if e is not None:
+        completed = format_date(page_key[1], e.completed_at) if e.completed_at else None
+        figures = (
+            e.lessons_completed,
+            e.lessons_total,
+            e.percent,
+            completed,
+            e.late,
+            e.certified_at is not None,
+        )
+    key = ("box", *page_key, figures, view.lesson.id in view.done)
+    box = cache.get(key)
+    if box is None:
+        box = render_fragment(
+            request, "progress/_progress.html", {**lesson_context(view), "csrf_token": _CSRF_MARK}
+        )
+        cache[key] = box
+    return box  # type: ignore[no-any-return]

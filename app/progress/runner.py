@@ -17,8 +17,8 @@ Every transaction declares its tenant to PostgreSQL's row-level security (`app/t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterator, MutableMapping
+from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -48,6 +48,7 @@ class ConnectionStore:
         content_ttl: float,
         *,
         nowait: bool = False,
+        parsed: MutableMapping[str, Any] | None = None,
     ) -> None:
         self.connection = connection
         self.tenant_id = tenant.id
@@ -56,6 +57,7 @@ class ConnectionStore:
         self.cache = cache
         self.content_version = content_version
         self.content_ttl = content_ttl
+        self.parsed = parsed
         self._nowait = nowait
 
     def reading(self) -> AbstractContextManager[TenantConnection]:
@@ -71,6 +73,54 @@ class ConnectionStore:
             yield session
 
 
+class LoopConnections:
+    """SQLite on the event loop: two connections kept open for the learning path (it runs there one call at a
+    time, never awaiting inside, so one pair serves every request), instead of a checkout per request.
+
+    `reader` sends no BEGIN (`sqlite_no_begin`): a read of the learning path is one statement, which SQLite's
+    autocommit makes consistent on its own. `writer` takes the write lock per transaction, without waiting.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._reader: Connection | None = None
+        self._writer: Connection | None = None
+
+    def pair(self) -> tuple[Connection, Connection]:
+        if (
+            self._reader is None
+            or self._writer is None
+            or self._reader.invalidated
+            or self._writer.invalidated
+        ):
+            self.close()
+            self._reader = self.engine.connect().execution_options(sqlite_no_begin=True)
+            self._writer = self.engine.connect()
+        return self._reader, self._writer
+
+    def close(self) -> None:
+        for connection in (self._reader, self._writer):
+            if connection is not None:
+                with suppress(Exception):  # a broken connection is dropped either way
+                    connection.close()
+        self._reader = self._writer = None
+
+
+class LoopStore(ConnectionStore):
+    """`ConnectionStore` on the loop's pair: reads on the reader (no transaction), the rest on the writer."""
+
+    def __init__(self, reader: Connection, writer: Connection, *args: Any, **kwargs: Any) -> None:
+        super().__init__(writer, *args, **kwargs)
+        self.reader = reader
+
+    @contextmanager
+    def reading(self) -> Iterator[TenantConnection]:  # type: ignore[override]
+        try:
+            yield TenantConnection(self.reader, self.tenant_id)
+        finally:
+            self.reader.rollback()  # ends SQLAlchemy's bookkeeping; no BEGIN was sent
+
+
 async def run(
     request: Request,
     tenant: TenantContext,
@@ -84,9 +134,12 @@ async def run(
     cache: Cache | None = state.cache
     version = cache.version(CONTENT) if cache is not None else None
     ttl = state.settings.content_cache_seconds
+    parsed = state.content_objects
 
     def store_on(connection: Connection, *, nowait: bool = False) -> ConnectionStore:
-        return ConnectionStore(connection, tenant, national_id, cache, version, ttl, nowait=nowait)
+        return ConnectionStore(
+            connection, tenant, national_id, cache, version, ttl, nowait=nowait, parsed=parsed
+        )
 
     bind = state.session_factory.kw.get("bind")
     if isinstance(bind, Connection):  # the test suite: inside its transaction
@@ -96,12 +149,19 @@ async def run(
         async with async_engine.connect() as connection:
             return await connection.run_sync(lambda sync: fn(store_on(sync), *args, **kwargs))
     engine: Engine = bind
-    if engine.dialect.name == "sqlite":
+    loop: LoopConnections | None = getattr(state, "loop_connections", None)
+    if engine.dialect.name == "sqlite" and loop is not None:
+        reader, writer = loop.pair()
         try:
-            with engine.connect() as connection:
-                return fn(store_on(connection, nowait=True), *args, **kwargs)
+            store = LoopStore(
+                reader, writer, tenant, national_id, cache, version, ttl, nowait=True, parsed=parsed
+            )
+            return fn(store, *args, **kwargs)
         except Busy:
             pass  # another writer holds the lock: wait for it in a worker thread
+        except BaseException:
+            loop.close()  # whatever state they were left in, the next request starts afresh
+            raise
 
     def in_thread() -> T:
         with engine.connect() as connection:

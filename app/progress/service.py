@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -90,6 +91,7 @@ class _SessionStore:
         self.cache: Cache | None = None  # content loads from the session's own view of the database
         self.content_version: str | None = None
         self.content_ttl = 0.0
+        self.parsed: MutableMapping[str, Any] | None = None
 
     @contextmanager
     def reading(self) -> Iterator[TenantConnection]:

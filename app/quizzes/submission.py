@@ -61,8 +61,7 @@ class AttemptRow:
 
     @classmethod
     def of(cls, row: Any, prefix: str = "") -> AttemptRow:
-        mapping = row._mapping
-        return cls(**{name: mapping[prefix + name] for name in _ATTEMPT_FIELDS})
+        return cls(**{name: getattr(row, prefix + name) for name in _ATTEMPT_FIELDS})
 
 
 _ATTEMPT_FIELDS = tuple(AttemptRow.__dataclass_fields__)

@@ -44,6 +44,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
+from app.core import driver
 from app.core.i18n import VN_TZ
 from app.progress.models import Enrolment
 from app.reports.models import (
@@ -175,12 +176,6 @@ class Delta:
 # Applying a delta ------------------------------------------------------------------------------------
 
 
-def _insert(conn: Connection, table: Table) -> Any:
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 def _upsert_add(
     conn: Connection,
     table: Table,
@@ -194,12 +189,32 @@ def _upsert_add(
     """
     if not rows:
         return
-    stmt = _insert(conn, table)
-    added = [c for c in rows[0] if c not in keys and c not in keep]
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(keys), set_={c: table.c[c] + stmt.excluded[c] for c in added}
-    )
-    conn.execute(stmt, rows)
+    added = tuple(c for c in rows[0] if c not in keys and c not in keep)
+    stmt = _upsert_statement(conn.dialect.name, table, tuple(keys), added)
+    if driver.applies(conn):
+        driver.execute_many(conn, stmt, rows)
+    else:
+        conn.execute(stmt, rows)
+
+
+_UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...], str | None], Any] = {}
+
+
+def _upsert_statement(
+    dialect: str, table: Table, keys: tuple[str, ...], added: tuple[str, ...], returning: str | None = None
+) -> Any:
+    """The upsert for these columns, built once per process (building one costs more than running it)."""
+    key = (dialect, table.name, keys, added, returning)
+    stmt = _UPSERTS.get(key)
+    if stmt is None:
+        insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+        stmt = insert.on_conflict_do_update(
+            index_elements=list(keys), set_={c: table.c[c] + insert.excluded[c] for c in added}
+        )
+        if returning is not None:
+            stmt = stmt.returning(table.c[returning])
+        _UPSERTS[key] = stmt
+    return stmt
 
 
 def _vector_rows(table: dict[Key, Vector], keys: Sequence[str]) -> list[dict[str, Any]]:
@@ -220,15 +235,23 @@ def apply(conn: Connection, delta: Delta) -> None:
     _upsert_add(conn, ReportDaily.__table__, _DAILY_KEY, _vector_rows(delta.daily, _DAILY_KEY))  # type: ignore[arg-type]
     tenant_learners: dict[int, int] = defaultdict(int)
     learner_table = ReportLearner.__table__
+    learner_upsert = _upsert_statement(
+        conn.dialect.name,
+        learner_table,  # type: ignore[arg-type]
+        ("tenant_id", "user_id"),
+        ("completed",),
+        returning="completed",
+    )
     for (tenant_id, user_id), change in sorted(delta.learner.items()):
         if not change:
             continue
-        stmt = _insert(conn, learner_table).values(tenant_id=tenant_id, user_id=user_id, completed=change)  # type: ignore[arg-type]
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["tenant_id", "user_id"],
-            set_={"completed": learner_table.c.completed + stmt.excluded.completed},
-        ).returning(learner_table.c.completed)
-        now = conn.execute(stmt).scalar_one()
+        params = {"tenant_id": tenant_id, "user_id": user_id, "completed": change}
+        if driver.applies(conn):
+            row = driver.first(conn, learner_upsert, params)
+            assert row is not None
+            now = row[0]
+        else:
+            now = conn.execute(learner_upsert, params).scalar_one()
         before = now - change
         if before <= 0 < now:
             tenant_learners[tenant_id] += 1

@@ -38,6 +38,8 @@ from sqlalchemy.sql.selectable import (
     TableClause,
 )
 
+from app.core import driver
+
 TENANT_PARAM = "tenant"
 # The one parameter the tenant filters of scoped statements compare with.
 TENANT = bindparam(TENANT_PARAM, type_=Integer)
@@ -207,12 +209,17 @@ def scoped(stmt: Executable | Mapping[str, Executable]) -> Scoped:
 
 
 class TenantConnection:
-    """Runs `Scoped` statements on a connection for one tenant, binding `:tenant` itself."""
+    """Runs `Scoped` statements on a connection for one tenant, binding `:tenant` itself.
+
+    On SQLite the statements run on the driver's cursor, compiled once (`app/core/driver.py`,
+    `DRIVER_STATEMENTS`): the rows have the same names and values either way.
+    """
 
     def __init__(self, connection: Connection, tenant_id: int) -> None:
         self.connection = connection
         self.tenant_id = tenant_id
         self.dialect = connection.dialect.name
+        self._driver = driver.applies(connection)
 
     def _params(self, params: Mapping[str, Any]) -> dict[str, Any]:
         if TENANT_PARAM in params:
@@ -221,21 +228,35 @@ class TenantConnection:
 
     def rows(self, stmt: Scoped, **params: Any) -> Sequence[Any]:
         """The rows of a SELECT (or of a write with RETURNING)."""
+        if self._driver:
+            return driver.rows(self.connection, stmt.for_dialect(self.dialect), self._params(params))
         return self.connection.execute(stmt.for_dialect(self.dialect), self._params(params)).all()
 
     def first(self, stmt: Scoped, **params: Any) -> Any | None:
+        if self._driver:
+            return driver.first(self.connection, stmt.for_dialect(self.dialect), self._params(params))
         return self.connection.execute(stmt.for_dialect(self.dialect), self._params(params)).first()
 
     def scalar(self, stmt: Scoped, **params: Any) -> Any:
-        return self.connection.execute(stmt.for_dialect(self.dialect), self._params(params)).scalar()
+        row = self.first(stmt, **params)
+        return None if row is None else row[0]
 
     def run(self, stmt: Scoped, **params: Any) -> int:
         """A write; how many rows it changed."""
+        if self._driver:
+            _, cursor = driver.execute(self.connection, stmt.for_dialect(self.dialect), self._params(params))
+            return int(cursor.rowcount)
         result = self.connection.execute(stmt.for_dialect(self.dialect), self._params(params))
         return int(result.rowcount)
 
     def run_many(self, stmt: Scoped, rows: Sequence[Mapping[str, Any]]) -> None:
-        if rows:
+        if not rows:
+            return
+        if self._driver:
+            driver.execute_many(
+                self.connection, stmt.for_dialect(self.dialect), [self._params(r) for r in rows]
+            )
+        else:
             self.connection.execute(stmt.for_dialect(self.dialect), [self._params(r) for r in rows])
 
 
