@@ -388,6 +388,26 @@ def cmd_units_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_units_load_official(args: argparse.Namespace, settings: Settings) -> int:
+    """Load the province's communes from the official register shipped with the project."""
+    from app.core.db import begin_write
+    from app.units import official
+
+    session, tenant = _bound_session(settings, args.tenant)
+    if session is None or tenant is None:
+        print(f"no tenant {args.tenant!r}", file=sys.stderr)
+        return 2
+    with session:
+        begin_write(session)
+        outcome = official.load_official_communes(
+            session, args.province or tenant.slug, lang="vi", dry_run=args.dry_run
+        )
+        session.commit()
+    print(f"official register: {official.REGISTER_SOURCE}")
+    _print_outcome(outcome)
+    return 0
+
+
 def _national_session(settings: Settings):  # type: ignore[no-untyped-def]
     from app.tenancy import service as tenants
     from app.tenancy.scoping import bind_tenant
@@ -586,6 +606,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenant", required=True)
     p.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
     p.set_defaults(func=cmd_units_import)
+    p = units.add_parser(
+        "load-official",
+        help="load the province's communes, wards and special zones since 1 July 2025 (shipped register)",
+    )
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--province", help="the province's slug in the register, when it is not the portal's slug")
+    p.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    p.set_defaults(func=cmd_units_load_official)
     return parser
 
 

@@ -44,6 +44,7 @@ PUBLIC: set[tuple[str, str]] = {
     ("POST", "/register"),
     ("POST", "/lang"),
     ("GET", "/brand.css"),
+    ("GET", "/robots.txt"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/docs"),

@@ -24,6 +24,7 @@ from app.core.text import (
     fold,
     looks_like_phone,
     nfc,
+    normalise_tones,
     normalize_email,
     normalize_phone,
     normalize_username,
@@ -40,11 +41,24 @@ class ThrottlePolicy:
     max_per_address: int
 
 
+def canonical_email(value: str) -> str:
+    """The one form an email address is stored and compared in; raises EmailNotValidError.
+
+    Internationalised addresses are accepted (`hà.lt@haiphong.gov.vn`, a domain in Vietnamese or as
+    `xn--…`): email-validator checks them (RFC 6531/IDNA 2008). Stored lower-case, NFC, the domain in
+    Unicode, and the local part's tone marks placed by one rule (`hoà.lt` = `hòa.lt`: both are typed for the
+    same person). OneTouch sends no email: the address identifies a person at sign-in and in imports.
+    """
+    result = validate_email(normalize_email(value), check_deliverability=False)
+    local, _, domain = result.normalized.rpartition("@")
+    return f"{normalise_tones(local).lower()}@{domain.lower()}"
+
+
 def clean_email(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     try:
-        return validate_email(normalize_email(value), check_deliverability=False).normalized.lower()
+        return canonical_email(value)
     except EmailNotValidError as exc:
         raise Invalid(N_("The email address is not valid."), code="email") from exc
 
@@ -126,7 +140,11 @@ def find_by_identifier(session: Session, identifier: str) -> User | None:
     if not identifier:
         return None
     if "@" in identifier:
-        return session.scalars(select(User).where(User.email == normalize_email(identifier))).first()
+        try:
+            email = canonical_email(identifier)
+        except EmailNotValidError:
+            email = normalize_email(identifier)  # no account has an invalid address: nothing matches
+        return session.scalars(select(User).where(User.email == email)).first()
     if looks_like_phone(identifier):
         try:
             phone = normalize_phone(identifier)

@@ -51,9 +51,22 @@ def sanitise_html(html: str) -> str:
 
 def render_markdown(text: str) -> str:
     """CommonMark → HTML → allow-list sanitiser: no script, no event handlers, no `javascript:` URLs."""
+    return render_rich(text)
+
+
+def markdown_to_html(text: str, *, inline: bool = False) -> str:
+    """CommonMark → HTML, not yet sanitised (that happens when it is shown, by `render_rich`)."""
+    return _markdown().renderInline(text) if inline else _markdown().render(text)
+
+
+def render_rich(text: str, text_format: str = "markdown", *, inline: bool = False) -> str:
+    """Trainer text in its format (Markdown, or HTML such as Moodle's question exports) → the same sanitised
+    HTML as lessons. `inline`: a fragment such as a quiz option (no paragraph around it)."""
     if not text.strip():
         return ""
-    return sanitise_html(_markdown().render(text))
+    if text_format == "html":
+        return sanitise_html(text)
+    return sanitise_html(markdown_to_html(text, inline=inline))
 
 
 _YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{6,20}$")

@@ -52,8 +52,18 @@ def pick_language(*candidates: str | None) -> str:
 
 
 def translate(lang: str, message: str, /, **params: Any) -> str:
+    """A message in `lang`, its parameters filled in. A parameter that is a list of errors (a file's problems,
+    reported together) becomes their messages, translated too, one per line."""
     text = translations(lang).gettext(message)
-    return text.format(**params) if params else text
+    if not params:
+        return text
+    return text.format(**{name: _param(lang, value) for name, value in params.items()})
+
+
+def _param(lang: str, value: Any) -> Any:
+    if isinstance(value, (list, tuple)) and value and all(hasattr(v, "message") for v in value):
+        return "\n".join(translate(lang, v.message, **v.params) for v in value)
+    return value
 
 
 def translate_plural(lang: str, singular: str, plural: str, n: int, /, **params: Any) -> str:

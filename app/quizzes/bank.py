@@ -6,6 +6,7 @@ id that names the line and the question, so an author can fix a file from the er
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,13 +26,18 @@ from app.quizzes.constants import (
     FALSE_TEXT,
     MAX_OPTIONS,
     MAX_POINTS,
+    MAX_WEIGHT,
+    MIN_PROMPTS,
+    MIN_WEIGHT,
     OPTION_IDS,
     QUESTION_ID_PATTERN,
     QUESTION_KINDS,
     SETTING_MAXIMUM,
+    TEXT_FORMATS,
     TRUE_OPTION_ID,
     TRUE_TEXT,
     QuestionKind,
+    TextFormat,
 )
 
 _QUESTION_ID = re.compile(QUESTION_ID_PATTERN)
@@ -39,28 +45,71 @@ _QUESTION_ID = re.compile(QUESTION_ID_PATTERN)
 
 @dataclass(frozen=True, slots=True)
 class Option:
+    """A choice of a single, multiple, true/false or matching question."""
+
     id: str
     text: str
     correct: bool = False
+    # Percent of the question's points this choice earns (Moodle's `~%50%`; negative: a penalty). None: by
+    # `correct` — full credit or none for a single choice, all-or-nothing for a multiple-answer question.
+    weight: float | None = None
+    feedback: str = ""  # shown in the review beside this choice when the learner chose it
+
+    @property
+    def fraction(self) -> float:
+        """The share of the question's points this choice earns when chosen."""
+        if self.weight is not None:
+            return self.weight / 100
+        return 1.0 if self.correct else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An answer the server compares with what the learner gave: a short answer's text (`*` is any run
+    of characters), a numerical answer's value (`*`: any number) with its tolerance, or a matching prompt
+    with the id of the option that answers it. The first that matches decides the credit, as in Moodle."""
+
+    text: str
+    weight: float = 100.0
+    feedback: str = ""
+    tolerance: float = 0.0  # numerical: the answer matches value ± tolerance
+    option: str = ""  # matching: the option id that answers this prompt
 
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    """One question of a bank. `options` for single/multiple/true_false, `answers` for short."""
+    """One question of a bank: `options` for single/multiple/true_false (and a matching question's choices),
+    `answers` for short, numerical and matching (its prompts)."""
 
     id: str
     kind: QuestionKind
     text: str
     options: tuple[Option, ...] = ()
-    answers: tuple[str, ...] = ()
-    explanation: str = ""
+    answers: tuple[Answer, ...] = ()
+    explanation: str = ""  # Moodle's general feedback: shown in every review
     points: int = DEFAULT_POINTS
+    format: TextFormat = "markdown"  # how text, options, prompts and feedback are written
     # Where the question starts in its source file; for messages only, so not part of equality.
     line: int | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if any(isinstance(a, str) for a in self.answers):  # `answers=("VNeID",)`: accepted answers
+            answers = tuple(Answer(a) if isinstance(a, str) else a for a in self.answers)
+            object.__setattr__(self, "answers", answers)
 
     @property
     def correct_option_ids(self) -> frozenset[str]:
         return frozenset(o.id for o in self.options if o.correct)
+
+    @property
+    def accepted(self) -> tuple[str, ...]:
+        """The answers that earn full credit (short, numerical)."""
+        return tuple(a.text for a in self.answers if a.weight >= MAX_WEIGHT)
+
+    @property
+    def weighted(self) -> bool:
+        """Whether choices carry their own weights (partial credit) rather than right/wrong."""
+        return any(o.weight is not None for o in self.options)
 
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.options if o.id == option_id), None)
@@ -94,10 +143,16 @@ def block_text(value: str) -> str:
     return "\n".join(line.rstrip() for line in clean_text(value).split("\n")).strip()
 
 
-def true_false_options(answer: bool) -> tuple[Option, ...]:
+def true_false_options(
+    answer: bool, *, right_feedback: str = "", wrong_feedback: str = ""
+) -> tuple[Option, ...]:
+    """Đúng, Sai; each feedback goes with the option that earns it."""
+    true_feedback, false_feedback = (
+        (right_feedback, wrong_feedback) if answer else (wrong_feedback, right_feedback)
+    )
     return (
-        Option(TRUE_OPTION_ID, TRUE_TEXT, correct=answer),
-        Option(FALSE_OPTION_ID, FALSE_TEXT, correct=not answer),
+        Option(TRUE_OPTION_ID, TRUE_TEXT, correct=answer, feedback=true_feedback),
+        Option(FALSE_OPTION_ID, FALSE_TEXT, correct=not answer, feedback=false_feedback),
     )
 
 
@@ -124,8 +179,8 @@ def check_question(q: Question) -> None:
     if q.kind not in QUESTION_KINDS:
         raise Invalid(
             N_(
-                "Question {question} (line {line}): unknown kind {kind}; use single, multiple, true_false"
-                " or short."
+                "Question {question} (line {line}): unknown kind {kind}; use single, multiple, true_false,"
+                " short, numerical or matching."
             ),
             code="quiz_kind",
             kind=q.kind,
@@ -139,16 +194,72 @@ def check_question(q: Question) -> None:
             max=MAX_POINTS,
             **where,
         )
-    if q.kind == "short":
-        if not q.answers or not all(q.answers):
-            raise Invalid(
-                N_(
-                    "Question {question} (line {line}): a short-answer question needs at least one"
-                    " accepted answer."
-                ),
-                **where,
-            )
-        return
+    weights = [o.weight for o in q.options if o.weight is not None] + [a.weight for a in q.answers]
+    if any(not MIN_WEIGHT <= w <= MAX_WEIGHT for w in weights):
+        raise Invalid(
+            N_("Question {question} (line {line}): an answer weight is a percentage from -100 to 100."),
+            code="quiz_weight",
+            **where,
+        )
+    if q.kind in ("short", "numerical"):
+        _check_typed_answers(q, where)
+    elif q.kind == "matching":
+        _check_matching(q, where)
+    else:
+        _check_options(q, where)
+
+
+def _check_typed_answers(q: Question, where: dict[str, Any]) -> None:
+    """Short and numerical: answers with text (numbers for numerical), one of them earning credit."""
+    if not q.answers or not all(a.text for a in q.answers):
+        raise Invalid(
+            N_(
+                "Question {question} (line {line}): a short-answer question needs at least one"
+                " accepted answer."
+            ),
+            **where,
+        )
+    if q.kind == "numerical":
+        for answer in q.answers:
+            if (answer.text != "*" and parse_number(answer.text) is None) or not answer.tolerance >= 0:
+                raise Invalid(
+                    N_(
+                        "Question {question} (line {line}): “{answer}” is not a number (a numerical answer"
+                        " is a number, with an optional tolerance of 0 or more)."
+                    ),
+                    code="quiz_number_answer",
+                    answer=answer.text,
+                    **where,
+                )
+    if max(a.weight for a in q.answers) <= 0:
+        raise Invalid(
+            N_("Question {question} (line {line}): no answer earns any credit."),
+            code="quiz_no_credit",
+            **where,
+        )
+
+
+def _check_matching(q: Question, where: dict[str, Any]) -> None:
+    """At least two prompts, each answered by one of the choices; choices distinct."""
+    _check_option_list(q, where)
+    ids = {o.id for o in q.options}
+    if len(q.answers) < MIN_PROMPTS or any(not a.text or a.option not in ids for a in q.answers):
+        raise _too_few_prompts(where)
+
+
+def _too_few_prompts(where: dict[str, Any]) -> Invalid:
+    return Invalid(
+        N_(
+            "Question {question} (line {line}): a matching question needs at least {min} prompts, each"
+            " with its answer."
+        ),
+        code="quiz_matching",
+        min=MIN_PROMPTS,
+        **where,
+    )
+
+
+def _check_option_list(q: Question, where: dict[str, Any]) -> None:
     if len(q.options) < 2:
         raise Invalid(
             N_("Question {question} (line {line}): a question needs at least two options."), **where
@@ -173,14 +284,27 @@ def check_question(q: Question) -> None:
                 **where,
             )
         seen.add(key)
+
+
+def _check_options(q: Question, where: dict[str, Any]) -> None:
+    """Single, multiple, true/false: options, and a way to earn full credit."""
+    _check_option_list(q, where)
     count = len(q.correct_option_ids)
-    if q.kind in ("single", "true_false") and count != 1:
+    if q.kind == "true_false" and count != 1:
         raise Invalid(
             N_(
                 "Question {question} (line {line}): a single-choice question needs exactly one correct"
                 " option, found {count}."
             ),
             count=count,
+            **where,
+        )
+    if q.kind == "single" and count < 1:
+        raise Invalid(
+            N_(
+                "Question {question} (line {line}): a single-choice question needs at least one option"
+                " worth full credit."
+            ),
             **where,
         )
     if q.kind == "multiple" and count < 1:
@@ -191,6 +315,21 @@ def check_question(q: Question) -> None:
             ),
             **where,
         )
+
+
+def parse_number(text: str) -> float | None:
+    """A number as learners and authors write it: `1822`, `-3.5`, `3,14` (a decimal comma), `1e3`; spaces
+    ignored. Thousands separators are not read (`1.822` is one point eight two two). None: not a number."""
+    cleaned = text.strip().replace(" ", "").replace("\u00a0", "")
+    if cleaned.count(",") == 1 and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    if "_" in cleaned:
+        return None
+    try:
+        value = float(cleaned)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def check_bank(questions: Iterable[Question]) -> tuple[Question, ...]:
@@ -254,14 +393,21 @@ _QUIZ_KEYS = {
     "show_review",
     "questions",
 }
-_QUESTION_KEYS = {"id", "kind", "text", "options", "answer", "answers", "explanation", "points"}
+_ANSWER_KEYS = {"options", "answer", "answers", "pairs", "right_feedback", "wrong_feedback"}
+_QUESTION_KEYS = {"id", "kind", "text", "format", "explanation", "points"} | _ANSWER_KEYS
+_QUESTION_KEYS |= {"right_feedback", "wrong_feedback"}
 _KEYS_BY_KIND = {
     "single": {"options"},
     "multiple": {"options"},
-    "true_false": {"answer"},
+    "true_false": {"answer", "right_feedback", "wrong_feedback"},
     "short": {"answers"},
+    "numerical": {"answers"},
+    "matching": {"pairs"},
 }
-_OPTION_KEYS = {"text", "correct"}
+_OPTION_KEYS = {"text", "correct", "weight", "feedback"}
+_SHORT_ANSWER_KEYS = {"text", "weight", "feedback"}
+_NUMERICAL_KEYS = {"value", "tolerance", "min", "max", "weight", "feedback"}
+_PAIR_KEYS = {"prompt", "answer"}
 
 
 def _line(mapping: _Mapping, key: str | None = None) -> int:
@@ -356,14 +502,7 @@ def _parse_question(raw: Any, position: int, list_line: int) -> Question:
             max=MAX_POINTS,
             **where,
         )
-    options: tuple[Option, ...] = ()
-    answers: tuple[str, ...] = ()
-    if kind in ("single", "multiple"):
-        options = _choice_options(raw, where)
-    elif kind == "true_false":
-        options = _true_false_answer(raw, where)
-    else:
-        answers = _short_answers(raw, where)
+    options, answers = _answers_of_kind(raw, kind, where)
     question = Question(
         id=qid,
         kind=kind,
@@ -372,10 +511,56 @@ def _parse_question(raw: Any, position: int, list_line: int) -> Question:
         answers=answers,
         explanation=explanation,
         points=points,
+        format=_text_format(raw),
         line=raw.line,
     )
     check_question(question)
     return question
+
+
+def _answers_of_kind(
+    raw: _Mapping, kind: QuestionKind, where: dict[str, Any]
+) -> tuple[tuple[Option, ...], tuple[Answer, ...]]:
+    """(options, answers) as the kind writes them: `options:`, `answer:`, `answers:` or `pairs:`."""
+    if kind in ("single", "multiple"):
+        return _choice_options(raw, kind, where), ()
+    if kind == "true_false":
+        return _true_false_answer(raw, where), ()
+    if kind == "short":
+        return (), _short_answers(raw, where)
+    if kind == "numerical":
+        return (), _numerical_answers(raw, where)
+    return _matching_pairs(raw, where)
+
+
+def _text_format(raw: _Mapping) -> TextFormat:
+    value = raw.get("format", "markdown")
+    if value not in TEXT_FORMATS:
+        raise Invalid(
+            N_("Line {line}: format is markdown or html."), code="quiz_format", line=_line(raw, "format")
+        )
+    return cast(TextFormat, value)
+
+
+def _weight(mapping: _Mapping, where: dict[str, Any]) -> float | None:
+    value = mapping.get("weight")
+    if value is None:
+        return None
+    number = not isinstance(value, bool) and isinstance(value, (int, float))
+    if not number or not MIN_WEIGHT <= value <= MAX_WEIGHT:
+        raise Invalid(
+            N_("Question {question} (line {line}): an answer weight is a percentage from -100 to 100."),
+            code="quiz_weight",
+            **{**where, "line": _line(mapping, "weight")},
+        )
+    return float(value)
+
+
+def _feedback_of(mapping: _Mapping) -> str:
+    value = mapping.get("feedback")
+    if value is None:
+        return ""
+    return _text(value, line=_line(mapping, "feedback"), key="feedback", block=True)
 
 
 def _question_id_of(raw: _Mapping) -> str:
@@ -398,8 +583,8 @@ def _question_kind(raw: _Mapping, where: dict[str, Any]) -> QuestionKind:
     if kind not in QUESTION_KINDS:
         raise Invalid(
             N_(
-                "Question {question} (line {line}): unknown kind {kind}; use single, multiple, true_false"
-                " or short."
+                "Question {question} (line {line}): unknown kind {kind}; use single, multiple, true_false,"
+                " short, numerical or matching."
             ),
             code="quiz_kind",
             kind=str(kind),
@@ -407,7 +592,7 @@ def _question_kind(raw: _Mapping, where: dict[str, Any]) -> QuestionKind:
         )
     kind = cast(QuestionKind, kind)
     for key in raw:
-        if key in {"options", "answer", "answers"} and key not in _KEYS_BY_KIND[kind]:
+        if key in _ANSWER_KEYS and key not in _KEYS_BY_KIND[kind]:
             raise Invalid(
                 N_("Question {question} (line {line}): {key} does not belong in a {kind} question."),
                 code="quiz_key",
@@ -418,8 +603,9 @@ def _question_kind(raw: _Mapping, where: dict[str, Any]) -> QuestionKind:
     return kind
 
 
-def _choice_options(raw: _Mapping, where: dict[str, Any]) -> tuple[Option, ...]:
-    """`options:` of a single or multiple choice question: 2 to MAX_OPTIONS of `text:` and `correct:`."""
+def _choice_options(raw: _Mapping, kind: QuestionKind, where: dict[str, Any]) -> tuple[Option, ...]:
+    """`options:` of a single or multiple choice question: 2 to MAX_OPTIONS of `text:` and `correct:` (or a
+    `weight:` in percent, for partial credit), each with an optional `feedback:`."""
     raw_options = raw.get("options")
     if not isinstance(raw_options, list) or len(raw_options) < 2:
         raise Invalid(
@@ -431,7 +617,7 @@ def _choice_options(raw: _Mapping, where: dict[str, Any]) -> tuple[Option, ...]:
             max=MAX_OPTIONS,
             **where,
         )
-    items: list[tuple[str, bool]] = []
+    parsed: list[tuple[str, bool, float | None, str]] = []
     for raw_option in raw_options:
         if not isinstance(raw_option, _Mapping):
             raise Invalid(
@@ -444,11 +630,40 @@ def _choice_options(raw: _Mapping, where: dict[str, Any]) -> tuple[Option, ...]:
         _reject_unknown_keys(raw_option, _OPTION_KEYS)
         option_text = _text(raw_option.get("text", ""), line=_line(raw_option, "text"), key="text")
         correct = _bool(raw_option.get("correct", False), line=_line(raw_option, "correct"), key="correct")
-        items.append((option_text, correct))
-    return letter_options(items)
+        weight = _weight(raw_option, where)
+        if weight is not None and "correct" in raw_option:
+            raise Invalid(
+                N_("Line {line}: give an option either correct: or weight:, not both."),
+                code="quiz_key",
+                line=_line(raw_option, "weight"),
+            )
+        parsed.append((option_text, correct, weight, _feedback_of(raw_option)))
+    weighted = any(w is not None for _, _, w, _ in parsed)
+    return weighted_options(
+        [(t, c, (w if w is not None else (0.0 if weighted else None)), f) for t, c, w, f in parsed], kind=kind
+    )
+
+
+def weighted_options(
+    items: Sequence[tuple[str, bool, float | None, str]],
+    *,
+    kind: str,
+    question: str = "?",
+    line: int | str = "?",
+) -> tuple[Option, ...]:
+    """Options `a`, `b`, `c`… from (text, correct, weight, feedback); a weight decides `correct` — full credit
+    for a single choice, any credit for a multiple-answer question."""
+    options = letter_options([(text, correct) for text, correct, _, _ in items], question=question, line=line)
+    result = []
+    for option, (_, correct, weight, feedback) in zip(options, items, strict=True):
+        if weight is not None:
+            correct = weight >= MAX_WEIGHT if kind == "single" else weight > 0
+        result.append(Option(option.id, option.text, correct, weight, feedback))
+    return tuple(result)
 
 
 def _true_false_answer(raw: _Mapping, where: dict[str, Any]) -> tuple[Option, ...]:
+    """`answer: true|false`, optional `right_feedback:` / `wrong_feedback:` (GIFT: `{T#wrong#right}`)."""
     answer = raw.get("answer")
     if not isinstance(answer, bool):
         raise Invalid(
@@ -458,15 +673,20 @@ def _true_false_answer(raw: _Mapping, where: dict[str, Any]) -> tuple[Option, ..
             ),
             **where,
         )
-    return true_false_options(answer)
+    feedback = {}
+    for key in ("right_feedback", "wrong_feedback"):
+        value = raw.get(key)
+        feedback[key] = "" if value is None else _text(value, line=_line(raw, key), key=key, block=True)
+    return true_false_options(
+        answer, right_feedback=feedback["right_feedback"], wrong_feedback=feedback["wrong_feedback"]
+    )
 
 
-def _short_answers(raw: _Mapping, where: dict[str, Any]) -> tuple[str, ...]:
-    """`answers:` of a short-answer question: one text or a list, each accepted, duplicates dropped."""
-    raw_answers = raw.get("answers")
-    if isinstance(raw_answers, (str, int, float)) and not isinstance(raw_answers, bool):
-        raw_answers = [raw_answers]
-    if not isinstance(raw_answers, list) or not raw_answers:
+def _answer_list(raw: _Mapping, key: str, where: dict[str, Any]) -> list[Any]:
+    items = raw.get(key)
+    if isinstance(items, (str, int, float, _Mapping)) and not isinstance(items, bool):
+        items = [items]
+    if not isinstance(items, list) or not items:
         raise Invalid(
             N_(
                 "Question {question} (line {line}): a short-answer question needs at least one"
@@ -474,7 +694,106 @@ def _short_answers(raw: _Mapping, where: dict[str, Any]) -> tuple[str, ...]:
             ),
             **where,
         )
-    return tuple(dict.fromkeys(_text(a, line=_line(raw, "answers"), key="answers") for a in raw_answers))
+    return items
+
+
+def _short_answers(raw: _Mapping, where: dict[str, Any]) -> tuple[Answer, ...]:
+    """`answers:` of a short-answer question: texts (full credit), or `{text:, weight:, feedback:}`; `*` in a
+    text stands for any run of characters. Duplicates are dropped."""
+    answers: dict[str, Answer] = {}
+    line = _line(raw, "answers")
+    for item in _answer_list(raw, "answers", where):
+        if isinstance(item, _Mapping):
+            _reject_unknown_keys(item, _SHORT_ANSWER_KEYS)
+            text = _text(item.get("text", ""), line=_line(item, "text"), key="text")
+            weight = _weight(item, where)
+            answer = Answer(text, MAX_WEIGHT if weight is None else weight, _feedback_of(item))
+        else:
+            answer = Answer(_text(item, line=line, key="answers"))
+        answers.setdefault(answer.text, answer)
+    return tuple(answers.values())
+
+
+def _number(value: Any, *, line: int, key: str) -> float:
+    number = None if isinstance(value, bool) else parse_number(str(value)) if value is not None else None
+    if number is None:
+        raise Invalid(N_("Line {line}: {key} must be a number."), code="quiz_number", line=line, key=key)
+    return number
+
+
+def number_text(value: float) -> str:
+    """A number as an answer shows it: `1822`, not `1822.0`."""
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+def range_answer(low: float, high: float, *, weight: float = MAX_WEIGHT, feedback: str = "") -> Answer:
+    """`min..max` as Moodle stores it: the middle, and a tolerance reaching both ends."""
+    middle = _tidy((low + high) / 2)
+    return Answer(number_text(middle), weight, feedback, tolerance=_tidy(high - middle))
+
+
+def _tidy(value: float) -> float:
+    """Binary floating point noise off (3.141..3.142 has its middle at 3.1415, not 3.1414999999999997)."""
+    return float(f"{value:.12g}")
+
+
+def _numerical_answers(raw: _Mapping, where: dict[str, Any]) -> tuple[Answer, ...]:
+    """`answers:` of a numerical question: numbers, or `{value:, tolerance:}` / `{min:, max:}` with optional
+    `weight:` and `feedback:`; `value: "*"` is any other number (for its feedback)."""
+    answers = []
+    for item in _answer_list(raw, "answers", where):
+        if not isinstance(item, _Mapping):
+            value = _number(item, line=_line(raw, "answers"), key="answers")
+            answers.append(Answer(number_text(value)))
+            continue
+        _reject_unknown_keys(item, _NUMERICAL_KEYS)
+        weight = _weight(item, where)
+        weight = MAX_WEIGHT if weight is None else weight
+        feedback = _feedback_of(item)
+        if "min" in item or "max" in item:
+            low = _number(item.get("min"), line=_line(item, "min"), key="min")
+            high = _number(item.get("max"), line=_line(item, "max"), key="max")
+            answers.append(range_answer(min(low, high), max(low, high), weight=weight, feedback=feedback))
+        elif item.get("value") == "*":
+            answers.append(Answer("*", weight, feedback))
+        else:
+            value = _number(item.get("value"), line=_line(item, "value"), key="value")
+            tolerance = _number(item.get("tolerance", 0), line=_line(item, "tolerance"), key="tolerance")
+            answers.append(Answer(number_text(value), weight, feedback, tolerance=abs(tolerance)))
+    return tuple(answers)
+
+
+def matching_question_parts(
+    pairs: Sequence[tuple[str, str]],
+) -> tuple[tuple[Option, ...], tuple[Answer, ...]]:
+    """(choices, prompts) from (prompt, answer) pairs; a pair without a prompt only adds a choice, and equal
+    answers are one choice (as in Moodle)."""
+    choices: dict[str, str] = {}
+    for _, answer in pairs:
+        choices.setdefault(answer, OPTION_IDS[len(choices)] if len(choices) < MAX_OPTIONS else "?")
+    options = tuple(Option(option_id, text) for text, option_id in choices.items())
+    prompts = tuple(Answer(prompt, option=choices[answer]) for prompt, answer in pairs if prompt)
+    return options, prompts
+
+
+def _matching_pairs(raw: _Mapping, where: dict[str, Any]) -> tuple[tuple[Option, ...], tuple[Answer, ...]]:
+    """`pairs:` of a matching question: `{prompt:, answer:}`; `{answer:}` alone adds a wrong choice."""
+    raw_pairs = raw.get("pairs")
+    if not isinstance(raw_pairs, list) or not raw_pairs:
+        raise _too_few_prompts(where)
+    pairs = []
+    for item in raw_pairs:
+        if not isinstance(item, _Mapping):
+            raise Invalid(
+                N_("Question {question} (line {line}): each pair is a mapping of prompt: and answer:."),
+                code="quiz_matching",
+                **where,
+            )
+        _reject_unknown_keys(item, _PAIR_KEYS)
+        prompt = _text(item.get("prompt", ""), line=_line(item, "prompt"), key="prompt", block=True)
+        answer = _text(item.get("answer", ""), line=_line(item, "answer"), key="answer")
+        pairs.append((prompt, answer))
+    return matching_question_parts(pairs)
 
 
 def parse_quiz_yaml(text: str, *, bank: Sequence[Question] | None = None) -> QuizDefinition:

@@ -4,8 +4,24 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-QuestionKind = Literal["single", "multiple", "true_false", "short"]
-QUESTION_KINDS: Final[tuple[QuestionKind, ...]] = ("single", "multiple", "true_false", "short")
+QuestionKind = Literal["single", "multiple", "true_false", "short", "numerical", "matching"]
+QUESTION_KINDS: Final[tuple[QuestionKind, ...]] = (
+    "single",
+    "multiple",
+    "true_false",
+    "short",
+    "numerical",
+    "matching",
+)
+# The kinds the browser's question editor writes; the others come from GIFT or quiz files.
+EDITOR_KINDS: Final[tuple[QuestionKind, ...]] = ("single", "multiple", "true_false", "short")
+# Kinds whose options the learner chooses among (radio buttons or check boxes).
+CHOICE_KINDS: Final = frozenset({"single", "multiple", "true_false"})
+
+# How a question's text, options and feedback are written: Markdown (with inline HTML, the files' default) or
+# HTML (Moodle's exports). Both reach the browser through the lessons' sanitiser (app/catalog/rendering.py).
+TextFormat = Literal["markdown", "html"]
+TEXT_FORMATS: Final[tuple[TextFormat, ...]] = ("markdown", "html")
 
 # Defaults for settings a quiz file leaves out.
 DEFAULT_PASS_PERCENT: Final = 70.0
@@ -38,3 +54,8 @@ SETTING_MAXIMUM: Final = {
     "draw": MAX_DRAW,
 }
 MAX_SHORT_ANSWER_LENGTH: Final = 500
+# Answer weights are percentages of a question's points, as Moodle's `%50%` (negative: a penalty).
+MIN_WEIGHT: Final = -100.0
+MAX_WEIGHT: Final = 100.0
+# A matching question has at least two prompts (Moodle's minimum) and at most MAX_OPTIONS choices.
+MIN_PROMPTS: Final = 2

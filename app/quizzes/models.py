@@ -64,11 +64,15 @@ class QuizQuestion(TenantScoped, Base):
     key: Mapped[str] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(Integer, default=0)
     kind: Mapped[str] = mapped_column(String(16))
+    # How text, options and feedback are written: "markdown" or "html" (Moodle's exports).
+    format: Mapped[str] = mapped_column(String(16), default="markdown", server_default="markdown")
     text: Mapped[str] = mapped_column(Text)
-    # [{"id": "a", "text": "…", "correct": true}, …] for single/multiple/true_false.
+    # [{"id": "a", "text": "…", "correct": true, "weight"?: 50, "feedback"?: "…"}, …]: the choices of
+    # single/multiple/true_false and matching questions.
     options: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    # Accepted answers of a short-answer question.
-    answers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Short answers (a text, or {"text", "weight", "feedback"}), numerical answers ({"text": "1822",
+    # "tolerance", …}) or matching prompts ({"text", "option"}).
+    answers: Mapped[list[Any]] = mapped_column(JSON, default=list)
     explanation: Mapped[str] = mapped_column(Text, default="")
     points: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -106,7 +110,8 @@ class QuizAttempt(TenantScoped, Base):
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     deadline: Mapped[dt.datetime | None] = mapped_column(default=None)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-    score: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Points earned: partial credit makes fractions (2.5 of 4).
+    score: Mapped[float | None] = mapped_column(Float, default=None)
     max_score: Mapped[int | None] = mapped_column(Integer, default=None)
     percent: Mapped[float | None] = mapped_column(Float, default=None)
     passed: Mapped[bool | None] = mapped_column(Boolean, default=None)

@@ -11,7 +11,7 @@ from app.catalog import service as catalog_service
 from app.core.deps import AppSettings, DbSession
 from app.core.errors import N_, Forbidden
 from app.quizzes import handlers, service
-from app.quizzes.grading import public_question
+from app.quizzes.grading import answer_data, option_data, public_question
 from app.quizzes.models import QuizAttempt
 from app.quizzes.schemas import (
     AnswersBody,
@@ -122,11 +122,15 @@ def get_review(attempt_id: int, session: DbSession, user: ApiUser, settings: App
                 id=item.question.id,
                 kind=item.question.kind,
                 text=item.question.text,
-                options=[{"id": o.id, "text": o.text, "correct": o.correct} for o in item.question.options],
-                accepted_answers=list(item.question.answers),
+                format=item.question.format,
+                options=[option_data(o) for o in item.question.options],
+                accepted_answers=list(item.question.accepted),
+                answers=[answer_data(a) for a in item.question.answers],
                 explanation=item.question.explanation,
                 answer=item.answer,
                 correct=item.correct,
+                fraction=round(item.fraction, 4),
+                feedback=item.feedback,
             )
             for item in items
         ],

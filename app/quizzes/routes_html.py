@@ -13,7 +13,6 @@ from starlette.datastructures import FormData
 from app.accounts.deps import PageStaff, PageUser
 from app.accounts.models import User
 from app.catalog import service as catalog_service
-from app.catalog.rendering import render_markdown
 from app.core.bodylimit import accepts_upload
 from app.core.db import begin_write
 from app.core.deps import AppSettings, DbSession, manual_write
@@ -21,9 +20,9 @@ from app.core.errors import N_, DomainError, Invalid
 from app.core.numbers import MAX_INT64, parse_int
 from app.core.web import error_text, html_router, redirect_to, render
 from app.progress import service as progress_service
-from app.quizzes import service
-from app.quizzes.constants import MAX_OPTIONS, QUESTION_KINDS
-from app.quizzes.grading import public_question
+from app.quizzes import presenters, service
+from app.quizzes.constants import EDITOR_KINDS, MAX_OPTIONS, QUESTION_KINDS
+from app.quizzes.grading import prompts_of
 from app.quizzes.models import Quiz, QuizAttempt, QuizQuestion
 from app.tenancy.deps import CurrentTenant
 
@@ -88,19 +87,13 @@ def _attempt_context(session: Any, user: User, attempt: QuizAttempt) -> dict[str
     quiz = service.get_quiz(session, attempt.quiz_id)
     context: dict[str, Any] = {"attempt": attempt, "quiz": quiz}
     if attempt.is_active:
-        context["questions"] = [
-            {**public_question(q), "html": render_markdown(q.text)}
-            for q in service.attempt_questions(attempt)
-        ]
+        context["questions"] = [presenters.attempt_question(q) for q in service.attempt_questions(attempt)]
         context["saved"] = attempt.answers or {}
     else:
         result = service.attempt_result(session, attempt)
         context["result"] = result
         context["review"] = (
-            [
-                {"item": item, "html": render_markdown(item.question.text), "chosen": _chosen(item.answer)}
-                for item in service.review(attempt)
-            ]
+            [presenters.review_question(item) for item in service.review(attempt)]
             if quiz.show_review
             else None
         )
@@ -109,14 +102,6 @@ def _attempt_context(session: Any, user: User, attempt: QuizAttempt) -> dict[str
             quiz.max_attempts is None or len(attempts) < quiz.max_attempts
         )
     return context
-
-
-def _chosen(answer: Any) -> set[str]:
-    if isinstance(answer, str):
-        return {answer}
-    if isinstance(answer, list):
-        return {a for a in answer if isinstance(a, str)}
-    return set()
 
 
 @router.get("/attempts/{attempt_id}", name="quizzes:attempt")
@@ -135,13 +120,20 @@ def attempt_page(
 
 
 def answers_from_form(attempt: QuizAttempt, form: FormData) -> dict[str, Any]:
-    """Form fields `q-<question id>` (radio, checkboxes or a text box) → the API's answers mapping."""
+    """Form fields `q-<question id>` (radio, checkboxes or a text box; `q-<question id>-<prompt id>` for a
+    matching question's lists) → the API's answers mapping."""
     answers: dict[str, Any] = {}
     for q in service.attempt_questions(attempt):
+        if q.kind == "matching":
+            chosen = {str(i): form.get(f"q-{q.id}-{i}") for i in range(1, len(prompts_of(q)) + 1)}
+            matched = {key: value for key, value in chosen.items() if isinstance(value, str) and value}
+            if matched:
+                answers[q.id] = matched
+            continue
         values = [v for v in form.getlist(f"q-{q.id}") if isinstance(v, str)]
         if not values:
             continue
-        answers[q.id] = values[0] if q.kind == "short" else values
+        answers[q.id] = values[0] if q.kind in ("short", "numerical") else values
     return answers
 
 
@@ -311,6 +303,19 @@ def author_gift(
     return redirect_to(request, "quizzes:author", quiz_id=quiz.id, query={"imported": count})
 
 
+@router.get("/author/quizzes/{quiz_id}/gift", name="quizzes:author_gift_export")
+def author_gift_export(
+    request: Request, quiz_id: int, session: DbSession, tenant: CurrentTenant, user: PageStaff
+) -> Response:
+    """The bank as a GIFT file, for trainers who move it to Moodle (and for a backup)."""
+    quiz = service.get_quiz_for_edit(session, user, quiz_id)
+    return Response(
+        service.export_gift_text(quiz).encode(),
+        media_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{quiz.slug}.gift.txt"'},
+    )
+
+
 def _question_page(
     request: Request,
     session: Any,
@@ -321,11 +326,15 @@ def _question_page(
     status_code: int = 200,
     error: str | None = None,
 ) -> Response:
+    question = service.question_from_row(row) if row is not None else None
+    readonly = question is not None and not service.editable_in_browser(question)
     context = {
         "quiz": quiz,
         "row": row,
         "v": values,
-        "kinds": QUESTION_KINDS,
+        "kinds": EDITOR_KINDS,
+        "readonly": readonly,
+        "preview": presenters.attempt_question(question) if readonly and question else None,
         "option_rows": max(EDITOR_OPTION_ROWS, len(values.get("options", []))),
         "error": error,
     }
@@ -351,7 +360,7 @@ def _values_of(row: QuizQuestion | None, quiz: Quiz) -> dict[str, Any]:
         "text": q.text,
         "options": [(o.text, o.correct) for o in q.options] if q.kind in ("single", "multiple") else [],
         "answer_true": "true" in q.correct_option_ids,
-        "answers": "\n".join(q.answers),
+        "answers": "\n".join(a.text for a in q.answers),
         "explanation": q.explanation,
         "points": q.points,
     }
@@ -412,6 +421,14 @@ async def _save_question(
         quiz = service.get_quiz_for_edit(session, user, quiz_id)
         row = service.get_question(quiz, question_id) if question_id is not None else None
         try:
+            if row is not None and not service.editable_in_browser(service.question_from_row(row)):
+                raise Invalid(
+                    N_(
+                        "This question is written in a GIFT or quiz file: change it there and import it"
+                        " again."
+                    ),
+                    code="question_not_editable",
+                )
             question = service.build_question(
                 question_id=values["id"],
                 kind=values["kind"],

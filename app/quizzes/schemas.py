@@ -8,11 +8,17 @@ from pydantic import BaseModel, Field
 
 MAX_ANSWERS = 2000
 
-# An answer: the chosen option ids, or the typed text of a short-answer question.
-Answer = list[str] | str
+# An answer: the chosen option ids, the typed text of a short-answer or numerical question, or, for a matching
+# question, the chosen option id per prompt id ({"1": "b", "2": "a"}).
+Answer = list[str] | str | dict[str, str]
 
 
 class OptionRead(BaseModel):
+    id: str
+    text: str
+
+
+class PromptRead(BaseModel):
     id: str
     text: str
 
@@ -23,8 +29,12 @@ class QuestionRead(BaseModel):
     id: str
     kind: str
     text: str
+    # How `text`, the options' and the prompts' texts are written: "markdown" or "html" (show it sanitised).
+    format: str = "markdown"
     points: int = 1
     options: list[OptionRead]
+    # A matching question's prompts: answer with {prompt id: option id}.
+    prompts: list[PromptRead] = []
 
 
 class QuizRead(BaseModel):
@@ -51,7 +61,7 @@ class AttemptRead(BaseModel):
     questions: list[QuestionRead]
     # Answers saved so far (autosave), so a reloaded page can fill the form in again.
     answers: dict[str, Answer] = {}
-    score: int | None = None
+    score: float | None = None
     max_score: int | None = None
     percent: float | None = None
     passed: bool | None = None
@@ -64,7 +74,7 @@ class AnswersBody(BaseModel):
 
 
 class SubmitResult(BaseModel):
-    score: int
+    score: float
     max_score: int
     percent: float
     passed: bool
@@ -75,17 +85,26 @@ class ReviewQuestion(BaseModel):
     id: str
     kind: str
     text: str
+    format: str = "markdown"
+    # Each option with "correct", and its "weight" (percent) and "feedback" when it has them.
     options: list[dict[str, object]]
     accepted_answers: list[str]
+    # Every answer the server compared with (short, numerical: "text", "weight", "feedback", "tolerance";
+    # matching: the prompts with the "option" that answers each).
+    answers: list[dict[str, object]] = []
     explanation: str
     answer: Answer | None
     correct: bool
+    # The share of the question's points earned (partial credit: between 0 and 1; negative: a penalty).
+    fraction: float = 0.0
+    # The feedback the learner's answer earned (the chosen options', or the matching answer's).
+    feedback: list[str] = []
 
 
 class AttemptReview(BaseModel):
     id: int
     quiz_id: int
-    score: int
+    score: float
     max_score: int
     percent: float
     passed: bool

@@ -17,7 +17,7 @@ import hashlib
 import json
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import func, select, update
@@ -35,10 +35,11 @@ from app.core.text import nfc
 from app.progress import service as progress_service
 from app.progress.models import Enrolment
 from app.quizzes import submission
-from app.quizzes.bank import Option, Question, QuizDefinition, check_bank
-from app.quizzes.constants import SETTING_MAXIMUM, QuestionKind
-from app.quizzes.gift import parse_gift
+from app.quizzes.bank import Answer, Option, Question, QuizDefinition, check_bank
+from app.quizzes.constants import EDITOR_KINDS, MAX_WEIGHT, SETTING_MAXIMUM, QuestionKind
+from app.quizzes.gift import export_gift, parse_gift
 from app.quizzes.grading import (
+    answer_feedback,
     clean_answers,
     draw_questions,
     grade,
@@ -74,6 +75,7 @@ def _row_json(row: QuizQuestion) -> dict[str, Any]:
     return {
         "id": row.key,
         "kind": row.kind,
+        "format": row.format,
         "text": row.text,
         "options": row.options or [],
         "answers": row.answers or [],
@@ -86,6 +88,7 @@ def _apply_question(row: QuizQuestion, q: Question) -> bool:
     data = question_to_json(q)
     values = {
         "kind": data["kind"],
+        "format": q.format,
         "text": data["text"],
         "options": data["options"],
         "answers": data["answers"],
@@ -144,24 +147,75 @@ def definition_to_yaml_data(defn: QuizDefinition) -> dict[str, Any]:
             data[key] = value
     data["shuffle_options"] = defn.shuffle_options
     data["show_review"] = defn.show_review
-    questions: list[dict[str, Any]] = []
-    for q in defn.questions:
-        item: dict[str, Any] = {"id": q.id, "kind": q.kind, "text": q.text}
-        if q.kind in ("single", "multiple"):
-            item["options"] = [
-                {"text": o.text, "correct": True} if o.correct else {"text": o.text} for o in q.options
-            ]
-        elif q.kind == "true_false":
-            item["answer"] = "true" in q.correct_option_ids
-        else:
-            item["answers"] = list(q.answers)
-        if q.explanation:
-            item["explanation"] = q.explanation
-        if q.points != 1:
-            item["points"] = q.points
-        questions.append(item)
-    data["questions"] = questions
+    data["questions"] = [_question_yaml_data(q) for q in defn.questions]
     return data
+
+
+def _question_yaml_data(q: Question) -> dict[str, Any]:
+    """One question in the quiz file form (docs/courses.md); parses back to the same question."""
+    item: dict[str, Any] = {"id": q.id, "kind": q.kind, "text": q.text}
+    if q.format != "markdown":
+        item["format"] = q.format
+    if q.kind in ("single", "multiple"):
+        item["options"] = [_option_yaml_data(o) for o in q.options]
+    elif q.kind == "true_false":
+        right = "true" in q.correct_option_ids
+        item["answer"] = right
+        for option in q.options:
+            if option.feedback:
+                item["right_feedback" if option.correct else "wrong_feedback"] = option.feedback
+    elif q.kind == "short":
+        item["answers"] = [
+            a.text
+            if a == Answer(a.text)
+            else _with_feedback({"text": a.text, "weight": a.weight}, a.feedback)
+            for a in q.answers
+        ]
+    elif q.kind == "numerical":
+        item["answers"] = [_numerical_yaml_data(a) for a in q.answers]
+    else:
+        choices = {o.id: o.text for o in q.options}
+        answered = {a.option for a in q.answers}
+        item["pairs"] = [{"prompt": a.text, "answer": choices[a.option]} for a in q.answers] + [
+            {"answer": o.text} for o in q.options if o.id not in answered
+        ]
+    if q.explanation:
+        item["explanation"] = q.explanation
+    if q.points != 1:
+        item["points"] = q.points
+    return item
+
+
+def _short_yaml_data(a: Answer) -> str | dict[str, Any]:
+    if a == Answer(a.text):
+        return a.text
+    return _with_feedback({"text": a.text, "weight": _number(a.weight)}, a.feedback)
+
+
+def _with_feedback(data: dict[str, Any], feedback: str) -> dict[str, Any]:
+    return {**data, "feedback": feedback} if feedback else data
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _option_yaml_data(o: Option) -> dict[str, Any]:
+    data: dict[str, Any] = {"text": o.text}
+    if o.weight is not None:
+        data["weight"] = _number(o.weight)
+    elif o.correct:
+        data["correct"] = True
+    return _with_feedback(data, o.feedback)
+
+
+def _numerical_yaml_data(a: Answer) -> dict[str, Any]:
+    data: dict[str, Any] = {"value": a.text if a.text == "*" else _number(float(a.text))}
+    if a.tolerance:
+        data["tolerance"] = _number(a.tolerance)
+    if a.weight != MAX_WEIGHT:
+        data["weight"] = _number(a.weight)
+    return _with_feedback(data, a.feedback)
 
 
 def _sync_questions(session: Session, quiz: Quiz, bank: Sequence[Question], *, remove_missing: bool) -> bool:
@@ -486,16 +540,30 @@ class ReviewItem:
     question: Question
     answer: Any
     correct: bool
+    fraction: float = 0.0
+    state: str = "wrong"  # right, partial or wrong
+    feedback: list[str] = field(default_factory=list)  # what the learner's answer earned (Moodle's feedback)
 
 
 def review(attempt: QuizAttempt) -> list[ReviewItem]:
-    """Per question: what the learner answered and whether it was right (after submission only)."""
+    """Per question: what the learner answered, the share of points it earned and the feedback it earned
+    (after submission only)."""
     if attempt.is_active:
         raise Forbidden(N_("Submit the attempt to see its review."), code="attempt_active")
     questions = attempt_questions(attempt)
-    result = grade(questions, attempt.answers or {})
-    right = result.per_question
-    return [ReviewItem(q, (attempt.answers or {}).get(q.id), right[q.id]) for q in questions]
+    answers = attempt.answers or {}
+    result = grade(questions, answers)
+    return [
+        ReviewItem(
+            q, answers.get(q.id), r.correct, r.fraction, r.state, answer_feedback(q, answers.get(q.id))
+        )
+        for q, r in zip(questions, result.results, strict=True)
+    ]
+
+
+def export_gift_text(quiz: Quiz) -> str:
+    """The quiz's bank as a GIFT file for Moodle (the quiz must be loaded with its questions)."""
+    return export_gift(bank_of(quiz))
 
 
 # --- authoring ----------------------------------------------------------------------------------------------
@@ -572,11 +640,13 @@ def update_settings(
 
 
 def import_gift(session: Session, quiz: Quiz, text: str) -> int:
-    """Add a GIFT bank's questions to the quiz (a question with an existing id replaces it); all or nothing.
+    """Add a GIFT bank's questions to the quiz: a titled question whose id exists replaces that question,
+    untitled ones are always added; all or nothing.
 
-    Returns the number of questions read. Bad input raises `Invalid` naming the line, and saves nothing.
+    Returns the number of questions read. Bad input raises `Invalid` naming every problem's line, and saves
+    nothing.
     """
-    bank = parse_gift(text)  # raises before anything is written
+    bank = parse_gift(text, taken={r.key for r in quiz.questions})  # raises before anything is written
     _sync_questions(session, quiz, bank, remove_missing=False)
     _edited(quiz)
     session.flush()
@@ -633,6 +703,17 @@ def next_question_id(quiz: Quiz) -> str:
     return f"q{n:02d}"
 
 
+def editable_in_browser(q: Question) -> bool:
+    """Whether the browser's editor can change this question without losing anything: its kinds, Markdown,
+    right-or-wrong options and accepted answers without weights or per-answer feedback."""
+    return (
+        q.kind in EDITOR_KINDS
+        and q.format == "markdown"
+        and not any(o.weight is not None or o.feedback for o in q.options)
+        and all(a == Answer(a.text) for a in q.answers)
+    )
+
+
 def build_question(
     *,
     question_id: str,
@@ -647,16 +728,16 @@ def build_question(
     """A question from the editor's form fields (empty option rows are skipped)."""
     from app.quizzes.bank import block_text, letter_options, true_false_options
 
-    if kind not in ("single", "multiple", "true_false", "short"):
+    if kind not in EDITOR_KINDS:
         raise Invalid(N_("Unknown question kind."), code="quiz_kind")
     opts: tuple[Option, ...] = ()
-    accepted: tuple[str, ...] = ()
+    accepted: tuple[Answer, ...] = ()
     if kind in ("single", "multiple"):
         opts = letter_options([(nfc(t), c) for t, c in options if nfc(t)], question=question_id)
     elif kind == "true_false":
         opts = true_false_options(answer_true)
     else:
-        accepted = tuple(dict.fromkeys(nfc(a) for a in answers if nfc(a)))
+        accepted = tuple(Answer(a) for a in dict.fromkeys(nfc(a) for a in answers if nfc(a)))
     return Question(
         id=question_id.strip(),
         kind=cast(QuestionKind, kind),

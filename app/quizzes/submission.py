@@ -50,7 +50,7 @@ class AttemptRow:
     status: str
     deadline: dt.datetime | None
     submitted_at: dt.datetime | None
-    score: int | None
+    score: float | None
     max_score: int | None
     percent: float | None
     passed: bool | None
@@ -69,7 +69,7 @@ _ATTEMPT_FIELDS = tuple(AttemptRow.__dataclass_fields__)
 
 @dataclass
 class AttemptResult:
-    score: int
+    score: float
     max_score: int
     percent: float
     passed: bool

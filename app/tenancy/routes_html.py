@@ -47,6 +47,40 @@ def brand_css(tenant: CurrentTenant) -> Response:
     )
 
 
+# What search engines may read of a portal: its home page and catalog, never a signed-in page, an API answer,
+# a file or a certificate's verification page (it names the learner).
+ROBOTS_DISALLOW = (
+    "/account",
+    "/admin",
+    "/api/",
+    "/attempts/",
+    "/author",
+    "/certificates",
+    "/cohorts",
+    "/lang",
+    "/learning",
+    "/lessons/",
+    "/login",
+    "/logout",
+    "/media/",
+    "/quizzes/",
+    "/register",
+    "/reports",
+    "/verify",
+)
+
+
+@router.get("/robots.txt", name="portal:robots")
+def robots(tenant: CurrentTenant) -> Response:
+    """The portal's robots.txt (plain text; an unknown portal is a 404 like any of its pages)."""
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOW), ""]
+    return Response(
+        "\n".join(lines),
+        media_type="text/plain; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 # --- national admin: the portals (tenants) ---------------------------------------------------------------
 
 

@@ -7,6 +7,8 @@ from app.core.errors import N_
 UNIT_KINDS = {
     "department": N_("Department or agency"),
     "district": N_("District"),
+    # District-level cities and towns (thành phố, thị xã thuộc tỉnh): 87 cities and 52 towns before July 2025.
+    "city": N_("City or town (district level)"),
     "commune": N_("Commune or ward"),
     "village": N_("Village or residential group"),
     "team": N_("Community digital-technology team"),
@@ -27,8 +29,13 @@ KIND_ALIASES = {
     "quan huyen": "district",
     "quan": "district",
     "huyen": "district",
-    "thi xa": "district",
     "quan huyen thi xa": "district",
+    "city": "city",
+    "town": "city",
+    "thanh pho": "city",
+    "thi xa": "city",
+    "thanh pho thi xa": "city",
+    "thanh pho thuoc tinh": "city",
     "commune": "commune",
     "ward": "commune",
     "xa phuong thi tran": "commune",
@@ -36,6 +43,7 @@ KIND_ALIASES = {
     "xa": "commune",
     "phuong": "commune",
     "thi tran": "commune",
+    "dac khu": "commune",  # special zones (Phú Quốc, Côn Đảo…): commune-level since July 2025
     "village": "village",
     "thon to dan pho": "village",
     "thon": "village",

@@ -287,3 +287,55 @@ def test_a_password_hashed_with_older_parameters_still_signs_in_and_is_rehashed(
     db.expire_all()
     with cross_tenant(db):
         assert "$argon2id$v=19$m=19456,t=2,p=1$" in db.get(type(user), user.id).password_hash
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    [
+        "hà.lt@haiphong.gov.vn",
+        "HÀ.LT@HAIPHONG.GOV.VN",
+        "ha\u0300.lt@haiphong.gov.vn",  # decomposed, as some keyboards send it
+    ],
+)
+def test_sign_in_with_an_accented_email_address(world, db, client, identifier: str) -> None:
+    make_user(db, world.haiphong, "halt", email="Hà.LT@haiphong.gov.vn")
+    r = client.post("/api/v1/auth/token", data={"username": identifier, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+
+
+def test_accented_addresses_are_stored_in_one_form_and_compared_in_it(world, db, client) -> None:
+    from app.accounts.service import canonical_email
+
+    # The tone mark's place is a keyboard setting; a Vietnamese domain may come as Unicode or as xn--.
+    user = make_user(db, world.haiphong, "hoalt", email="Hòa.LT@Hải-Phòng.vn")
+    assert user.email == "hoà.lt@hải-phòng.vn" == canonical_email("hoà.lt@xn--hi-phng-h0a8159d.vn")
+    for identifier in ("hoà.lt@hải-phòng.vn", "HÒA.LT@xn--hi-phng-h0a8159d.vn"):
+        r = client.post("/api/v1/auth/token", data={"username": identifier, "password": PASSWORD})
+        assert r.status_code == 200, identifier
+    # Another letter is another address: accents are not folded away.
+    r = client.post("/api/v1/auth/token", data={"username": "hoa.lt@hải-phòng.vn", "password": PASSWORD})
+    assert r.status_code == 401
+
+
+def test_an_imported_accented_address_signs_in(world, db, make_client) -> None:
+    from sqlalchemy import select
+
+    from app.accounts.models import User
+    from tests.factories import in_tenant, password_hash
+
+    admin = make_client("haiphong")
+    admin.login_api("admin")
+    rows = "Họ và tên,Email\nLê Thu Hà,hà.lt@haiphong.gov.vn\n".encode()
+    r = admin.api(
+        "POST", "/api/v1/users/import", files={"file": ("a.csv", rows, "text/csv")}, data={"dry_run": "false"}
+    )
+    assert r.status_code == 200 and r.json()["created"] == 1 and r.json()["errors"] == [], r.text
+    with in_tenant(db, world.haiphong):
+        user = db.scalars(select(User).where(User.email == "hà.lt@haiphong.gov.vn")).one()
+        user.password_hash = password_hash()
+        user.must_change_password = False
+        db.flush()
+    db.commit()
+    learner = make_client("haiphong")
+    r = learner.post("/api/v1/auth/token", data={"username": "Hà.LT@haiphong.gov.vn", "password": PASSWORD})
+    assert r.status_code == 200, r.text

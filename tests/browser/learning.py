@@ -29,7 +29,7 @@ def quiz_bank(course_slug: str, quiz_slug: str = FINAL_TEST) -> dict[str, Questi
 def right_answer(question: Question) -> Any:
     """The API's answer to one question: the right option ids, or the first accepted text."""
     if question.kind == "short":
-        return question.answers[0]
+        return question.accepted[0]
     return sorted(question.correct_option_ids)
 
 

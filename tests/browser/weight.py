@@ -50,6 +50,7 @@ NOT_PAGES = {
     "/courses/{slug}/continue",
     "/certificates/{code}/pdf",
     "/docs",  # the API's reference (Swagger UI) for developers
+    "/robots.txt",  # plain text for search engines
 }
 
 

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from app.core.text import fold, nfc, normalize_phone, normalize_username
+from app.core.text import fold, nfc, normalise_tones, normalize_phone, normalize_username
 
 
 def test_nfc_joins_decomposed_vietnamese() -> None:
@@ -53,3 +53,33 @@ def test_username_folds_diacritics() -> None:
     assert normalize_username("Đức.Nguyễn") == "duc.nguyen"
     with pytest.raises(ValueError):
         normalize_username("a b;c")
+
+
+@pytest.mark.parametrize(
+    ("old_style", "new_style"),
+    [
+        ("Hòa", "Hoà"),
+        ("Khánh Hòa", "Khánh Hoà"),
+        ("thủy lợi", "thuỷ lợi"),
+        ("sức khỏe", "sức khoẻ"),
+        ("HÓA ĐƠN", "HOÁ ĐƠN"),
+        ("Phường An Hòa", "Phường An Hoà"),
+    ],
+)
+def test_tone_placement_is_normalised(old_style: str, new_style: str) -> None:
+    assert normalise_tones(old_style) == normalise_tones(new_style) == new_style
+    assert normalise_tones(unicodedata.normalize("NFD", old_style)) == new_style
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["quý", "quả", "giá", "gì", "giường", "người", "khuỷu", "ngoài", "hoàng", "mùa", "tài", "Thượng", "Thạnh",
+     "Đắk Lắk", "của", "được", "nghiêng", "Quỳnh"],
+)  # fmt: skip
+def test_words_already_spelled_the_one_way_are_left_alone(word: str) -> None:
+    assert normalise_tones(word) == word
+
+
+def test_different_tones_stay_different() -> None:
+    assert normalise_tones("Thượng Thanh") != normalise_tones("Thường Thạnh")
+    assert normalise_tones("bàn") != normalise_tones("bán")

@@ -55,7 +55,7 @@ def test_attempt_payload_has_the_spec_shape_and_no_answers(learner, qc) -> None:
     assert body["quiz_id"] == qc.quiz_id and body["deadline"] is not None
     assert [q["id"] for q in body["questions"]] == ["q1", "q2", "q3", "q4"]
     for q in body["questions"]:
-        assert set(q) == {"id", "kind", "text", "points", "options"}
+        assert set(q) == {"id", "kind", "text", "format", "points", "options", "prompts"}
         for option in q["options"]:
             assert set(option) == {"id", "text"}
     raw = json.dumps(body, ensure_ascii=False)

@@ -267,12 +267,14 @@ def test_public_question_has_exactly_the_safe_fields() -> None:
         "id": "q1",
         "kind": "single",
         "text": "Ứng dụng định danh điện tử quốc gia?",
+        "format": "markdown",
         "points": 1,
         "options": [
             {"id": "a", "text": "Zalo"},
             {"id": "b", "text": "VNeID"},
             {"id": "c", "text": "Facebook"},
         ],
+        "prompts": [],
     }
     assert public_question(SHORT)["options"] == []
     assert [o["text"] for o in public_question(TRUE_FALSE)["options"]] == ["Đúng", "Sai"]
@@ -287,3 +289,59 @@ def test_public_question_leaks_nothing_about_the_answer(question: Question) -> N
         assert forbidden not in payload, (forbidden, payload)
     option_shapes = {tuple(sorted(o)) for o in public_question(question)["options"]}
     assert option_shapes <= {("id", "text")}
+
+
+@pytest.mark.parametrize(
+    ("accepted", "typed", "right"),
+    [
+        ("Hà *", "Hà Nội", True),
+        ("Hà *", "hà   nội", True),
+        ("*Nội", "Hà Nội", True),
+        ("Hoà*", "hòa bình", True),  # tone placement is a spelling choice, wildcard or not
+        ("Hà *", "Ha Noi", False),
+        ("a\\*b", "a*b", True),  # an escaped star is a star
+        ("a\\*b", "axb", False),
+        ("*", "bất cứ gì", True),
+    ],
+)
+def test_short_answers_with_moodles_wildcard(accepted: str, typed: str, right: bool) -> None:
+    question = Question(id="q", kind="short", text="?", answers=(accepted,))
+    assert is_correct(question, typed) is right
+
+
+def test_numerical_answers_read_a_decimal_comma_and_take_the_first_matching_range() -> None:
+    from app.quizzes.bank import Answer
+    from app.quizzes.grading import fraction
+
+    question = Question(
+        id="q",
+        kind="numerical",
+        text="Số pi?",
+        answers=(
+            Answer("3.14", tolerance=0.005),
+            Answer("3", weight=50, tolerance=0.5),
+            Answer("*", weight=0),
+        ),
+    )
+    assert fraction(question, "3,14") == 1.0
+    assert fraction(question, " 3.141 ") == 1.0
+    assert fraction(question, "2.7") == 0.5
+    assert fraction(question, "10") == 0.0
+    assert fraction(question, "ba phẩy mười bốn") == 0.0
+    assert fraction(question, "1_000") == 0.0
+
+
+def test_a_single_choice_penalty_counts_but_an_attempt_never_goes_below_zero() -> None:
+    from app.quizzes.bank import Option
+
+    penalty = Question(
+        id="p",
+        kind="single",
+        text="?",
+        options=(Option("a", "A", True, 100.0), Option("b", "B", False, -50.0)),
+    )
+    result = grade([penalty, SINGLE], {"p": ["b"], "q1": ["b"]})
+    assert [r.points for r in result.results] == [-0.5, 1.0]
+    assert result.score == 0.5
+    alone = grade([penalty], {"p": ["b"]})
+    assert alone.score == 0 and alone.percent == 0

@@ -136,8 +136,8 @@ def test_trainer_edits_settings_and_questions_in_the_browser(make_client, db, qc
         "option-3": "Excel",
     }
     assert trainer.submit(new, new, form).status_code == 303
-    # Invalid: a single-choice question with two right options; nothing saved, the message says why.
-    bad = {**form, "id": "q6", "kind": "single"}
+    # Invalid: a single-choice question without a right option; nothing saved, the message says why.
+    bad = {k: v for k, v in form.items() if not k.startswith("correct-")} | {"id": "q6", "kind": "single"}
     r = trainer.submit(new, new, bad)
     assert r.status_code == 422 and "q6" in r.text
     db.expire_all()

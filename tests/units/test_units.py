@@ -175,5 +175,14 @@ def test_tree_page_and_import_form(world, db, client) -> None:
     )
     assert r.status_code == 200 and "Hoàn tất: đã tạo 6 đơn vị" in r.text
     tree = client.get("/admin/units").text
-    assert tree.index("Quận Hồng Bàng") < tree.index("Phường Hoàng Văn Thụ") < tree.index("Thôn Đông")
-    assert "Xã/phường/thị trấn" in tree
+    # A level at a time: the top of the tree, each unit with a link to the level below it.
+    assert tree.index("Công ty Cổ phần Cảng") < tree.index("Quận Hồng Bàng") < tree.index("Sở Y tế")
+    assert "Phường Hoàng Văn Thụ" not in tree and "Quận/huyện" in tree
+    hb = units_by_code(db, world.haiphong)["HB"]
+    below = client.get(f"/admin/units?parent={hb.id}").text  # without JavaScript: a page of its own
+    assert "Phường Hoàng Văn Thụ" in below and "Xã/phường/thị trấn" in below and "Thôn Đông" not in below
+    assert "Quận Hồng Bàng" in below  # in the trail of units above
+    fragment = client.get(f"/admin/units?parent={hb.id}", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.text and "Phường Hoàng Văn Thụ" in fragment.text
+    found = client.get("/admin/units?q=thon dong").text
+    assert "Thôn Đông" in found and "Quận Hồng Bàng › Phường Hoàng Văn Thụ" in found
